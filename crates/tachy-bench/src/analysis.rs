@@ -1,0 +1,273 @@
+//! Turning raw samples into results: statistics, relative speed and warnings.
+
+use std::collections::BTreeMap;
+
+use tachy_report::bench::{BENCH_SCHEMA, BenchReport, BenchResult, RelativeRow, ResultStats, RunContext, SpeedVerdict};
+
+use crate::{BenchCommand, BenchSettings, Executor, Sample};
+
+/// A coefficient of variation above this is called noisy.
+pub const NOISY_CV: f64 = 0.10;
+/// A first run this many times slower than the median of the rest is called cold.
+pub const COLD_FIRST_RUN: f64 = 1.5;
+/// Runs with a modified Z-score above this are far outliers worth a warning (hyperfine's level).
+pub const FAR_OUTLIER: f64 = 10.0;
+/// Below this median (s), process spawn noise dominates a shell-run command.
+pub const TOO_FAST: f64 = 0.005;
+
+/// The raw measurements of one command.
+#[derive(Debug, Clone, Default)]
+pub struct Raw {
+    /// Display name.
+    pub name: String,
+    /// Command line.
+    pub command_line: String,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Wall times (s).
+    pub times: Vec<f64>,
+    /// User times (s).
+    pub user_times: Vec<f64>,
+    /// System times (s).
+    pub system_times: Vec<f64>,
+    /// Peak RSS per run (bytes).
+    pub rss: Vec<u64>,
+    /// Exit codes.
+    pub exit_codes: Vec<i32>,
+    /// Warmup runs done.
+    pub warmup_runs: usize,
+}
+
+/// Builds a result (with statistics) from raw measurements.
+pub fn from_raw(raw: Raw) -> BenchResult {
+    let summary = tachy_stats::summarize(&raw.times);
+    let mean_of = |xs: &[f64]| if xs.is_empty() { 0.0 } else { tachy_stats::mean(xs) };
+    let stats = summary.as_ref().map(|s| ResultStats {
+        runs: s.n,
+        warmup_runs: raw.warmup_runs,
+        mad: s.mad,
+        p5: s.p5,
+        p95: s.p95,
+        p99: s.p99,
+        cv: s.cv,
+        median_ci: s.median_ci,
+        outliers: tachy_stats::outliers(&raw.times, tachy_stats::OUTLIER_THRESHOLD).len(),
+        max_rss_mean: if raw.rss.is_empty() { 0 } else { raw.rss.iter().sum::<u64>() / raw.rss.len() as u64 },
+    });
+    let pick = |f: fn(&tachy_stats::Summary) -> f64| summary.as_ref().map_or(0.0, f);
+    BenchResult {
+        command: raw.name,
+        mean: pick(|s| s.mean),
+        stddev: pick(|s| s.stddev),
+        median: pick(|s| s.median),
+        user: mean_of(&raw.user_times),
+        system: mean_of(&raw.system_times),
+        min: pick(|s| s.min),
+        max: pick(|s| s.max),
+        times: raw.times,
+        exit_codes: raw.exit_codes,
+        parameters: raw.parameters,
+        memory_usage_byte: raw.rss,
+        command_line: raw.command_line,
+        stats,
+        user_times: raw.user_times,
+        system_times: raw.system_times,
+    }
+}
+
+/// Builds the result of one command from its samples.
+pub fn result(cmd: &BenchCommand, samples: &[Sample], warmup_runs: usize) -> BenchResult {
+    from_raw(Raw {
+        name: cmd.name.clone(),
+        command_line: cmd.command_line.clone(),
+        parameters: cmd.parameters.clone(),
+        times: samples.iter().map(|s| s.wall).collect(),
+        user_times: samples.iter().map(|s| s.user).collect(),
+        system_times: samples.iter().map(|s| s.system).collect(),
+        rss: samples.iter().map(|s| s.max_rss).collect(),
+        exit_codes: samples.iter().map(|s| s.exit_code).collect(),
+        warmup_runs,
+    })
+}
+
+/// Recomputes tachy's statistics of a result read from a file (hyperfine exports lack them).
+pub fn recompute(r: BenchResult) -> BenchResult {
+    let warmup_runs = r.stats.as_ref().map_or(0, |s| s.warmup_runs);
+    from_raw(Raw {
+        name: r.command,
+        command_line: r.command_line,
+        parameters: r.parameters,
+        times: r.times,
+        user_times: r.user_times,
+        system_times: r.system_times,
+        rss: r.memory_usage_byte,
+        exit_codes: r.exit_codes,
+        warmup_runs,
+    })
+}
+
+/// Relative speed of every command with runs against the reference (default: the fastest).
+pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64) -> Vec<RelativeRow> {
+    let measured: Vec<usize> = (0..results.len()).filter(|&i| !results[i].times.is_empty()).collect();
+    if measured.len() < 2 {
+        return Vec::new();
+    }
+    let reference = reference.filter(|r| measured.contains(r)).unwrap_or_else(|| {
+        *measured.iter().min_by(|&&a, &&b| results[a].median.total_cmp(&results[b].median)).unwrap_or(&0)
+    });
+    let base = &results[reference].times;
+    measured
+        .iter()
+        .map(|&i| {
+            let r = &results[i];
+            if i == reference {
+                return RelativeRow { command: r.command.clone(), is_reference: true, comparison: None, verdict: SpeedVerdict::Reference };
+            }
+            let comparison = tachy_stats::compare(base, &r.times, alpha);
+            let verdict = match &comparison {
+                Some(c) if c.significant && c.ratio.ratio > 1.0 => SpeedVerdict::Slower,
+                Some(c) if c.significant && c.ratio.ratio < 1.0 => SpeedVerdict::Faster,
+                _ => SpeedVerdict::NoDifference,
+            };
+            RelativeRow { command: r.command.clone(), is_reference: false, comparison, verdict }
+        })
+        .collect()
+}
+
+/// Warnings a careful reader needs about these results.
+pub fn warnings(results: &[BenchResult], settings: &BenchSettings, context: &RunContext) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some([one, _, _]) = context.load_average
+        && context.cpus > 0
+        && one > context.cpus as f64
+    {
+        out.push(format!(
+            "the load average was {one:.1} on {} CPUs at the start: other work competes with the benchmark, so expect noise",
+            context.cpus
+        ));
+    }
+    for r in results {
+        let name = &r.command;
+        let Some(s) = &r.stats else { continue };
+        if s.cv > NOISY_CV {
+            out.push(format!(
+                "'{name}' varies a lot between runs (CV {:.1}%): the machine is noisy; use more runs or close other programs",
+                s.cv * 100.0
+            ));
+        }
+        let far = tachy_stats::outliers(&r.times, FAR_OUTLIER).len();
+        if far > 0 {
+            out.push(format!(
+                "'{name}': {far} of {} runs are far outliers (modified Z-score > {FAR_OUTLIER}), likely interference from other programs; the median and its CI are robust to them",
+                s.runs
+            ));
+        }
+        if settings.warmup == 0 && r.times.len() >= 3 {
+            let rest = tachy_stats::median(&r.times[1..]);
+            if rest > 0.0 && r.times[0] > COLD_FIRST_RUN * rest {
+                out.push(format!(
+                    "the first run of '{name}' took {:.1}x the median of the others: caches were cold; consider --warmup 3",
+                    r.times[0] / rest
+                ));
+            }
+        }
+        if context.shell.is_some() && r.median < TOO_FAST && !r.times.is_empty() {
+            out.push(format!(
+                "'{name}' takes under {} ms: shell spawn noise dominates; consider -N/--no-shell",
+                TOO_FAST * 1000.0
+            ));
+        }
+        let failed = r.exit_codes.iter().filter(|&&c| c != 0).count();
+        if failed > 0 {
+            out.push(format!("'{name}' exited non-zero in {failed} of {} runs (ignored)", r.exit_codes.len()));
+        }
+        if let Some(first) = shell_words::split(&r.command_line).ok().and_then(|w| w.into_iter().next())
+            && let Some(path) = tachy_process::python::which(std::ffi::OsStr::new(&first))
+            && tachy_process::python::is_shim(&path)
+        {
+            out.push(format!(
+                "'{first}' in '{name}' is a version-manager shim ({}) that adds its own start-up time to every run; benchmark the interpreter it runs instead (`{first} -c 'import sys; print(sys.executable)'`)",
+                path.display()
+            ));
+        }
+    }
+    out
+}
+
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = text.split_whitespace().map(|w| w.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+/// Describes where and how the benchmark runs.
+pub fn context(exec: &dyn Executor, interleaved: bool) -> RunContext {
+    RunContext {
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        shell: exec.shell(),
+        shell_overhead: exec.shell_overhead(),
+        interleaved,
+        cpus: std::thread::available_parallelism().map_or(0, usize::from),
+        load_average: load_average(),
+    }
+}
+
+/// Assembles the final report.
+pub fn report(results: Vec<BenchResult>, settings: &BenchSettings, context: RunContext, interrupted: bool) -> BenchReport {
+    let relative = relative(&results, settings.reference, settings.alpha);
+    let warnings = warnings(&results, settings, &context);
+    BenchReport {
+        schema: BENCH_SCHEMA.to_string(),
+        tachy_version: env!("CARGO_PKG_VERSION").to_string(),
+        results,
+        relative,
+        gate: None,
+        context,
+        warnings,
+        interrupted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(times: &[f64]) -> Raw {
+        Raw { name: "x".into(), times: times.to_vec(), exit_codes: vec![0; times.len()], ..Default::default() }
+    }
+
+    #[test]
+    fn statistics_are_filled_in() {
+        let r = from_raw(raw(&[1.0, 2.0, 3.0, 4.0, 100.0]));
+        let w = warnings(std::slice::from_ref(&r), &BenchSettings::default(), &RunContext::default());
+        assert!(w.iter().any(|w| w.contains("1 of 5 runs are far outliers")), "{w:?}");
+        assert_eq!(r.median, 3.0);
+        assert_eq!(r.mean, 22.0);
+        let s = r.stats.unwrap();
+        assert_eq!(s.runs, 5);
+        assert_eq!(s.outliers, 1);
+    }
+
+    #[test]
+    fn warnings_name_noise_cold_starts_and_failures() {
+        let settings = BenchSettings::default();
+        let ctx = RunContext { cpus: 2, load_average: Some([9.0, 1.0, 1.0]), shell: Some("sh".into()), ..Default::default() };
+        let mut r = from_raw(raw(&[0.3, 0.1, 0.1, 0.1, 0.2, 0.1]));
+        r.exit_codes[2] = 1;
+        let w = warnings(&[r], &settings, &ctx).join("\n");
+        assert!(w.contains("load average was 9.0 on 2 CPUs"), "{w}");
+        assert!(w.contains("CV"), "{w}");
+        assert!(w.contains("first run"), "{w}");
+        assert!(w.contains("non-zero in 1 of 6"), "{w}");
+        let quiet = from_raw(raw(&[0.1, 0.1, 0.1]));
+        let ctx = RunContext { cpus: 2, ..Default::default() };
+        assert!(warnings(&[quiet], &settings, &ctx).is_empty());
+    }
+
+    #[test]
+    fn fast_commands_under_a_shell_are_flagged() {
+        let ctx = RunContext { shell: Some("sh".into()), ..Default::default() };
+        let w = warnings(&[from_raw(raw(&[0.001, 0.001, 0.001]))], &BenchSettings::default(), &ctx);
+        assert!(w.iter().any(|w| w.contains("--no-shell")));
+    }
+}

@@ -1,0 +1,248 @@
+//! Saved results: baselines under `.tachy/baselines/`, reading tachy and hyperfine JSON, and
+//! the regression gate.
+//!
+//! A baseline is a bench report saved as JSON (the same document as `--export-json`).
+//! Results are matched by display name (`command`). The gate fails a command only when it is
+//! slower by a statistically significant margin (two-sided Mann-Whitney U at `alpha`) **and**
+//! its median ratio exceeds `1 + max_regression`.
+
+use std::path::{Path, PathBuf};
+
+use tachy_report::bench::{BENCH_SCHEMA, BenchReport, BenchResult, GateReport, GateRow, GateVerdict};
+
+use crate::{BenchError, analysis};
+
+/// Default folder of named baselines, relative to the working directory.
+pub const DEFAULT_DIR: &str = ".tachy/baselines";
+
+/// Where results read from a file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// A tachy bench report.
+    Tachy,
+    /// A hyperfine `--export-json` file.
+    Hyperfine,
+}
+
+/// Results read from a file, with tachy's statistics recomputed.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// What the file was.
+    pub format: SourceFormat,
+    /// Its results (only those with at least one time).
+    pub results: Vec<BenchResult>,
+    /// Results dropped because they had no times.
+    pub skipped: Vec<String>,
+}
+
+/// Checks a baseline name and returns its file.
+pub fn path_for(dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(BenchError::InvalidSetting(format!(
+            "baseline name '{name}' is invalid: use letters, digits, '-', '_' and '.' (not first)"
+        )));
+    }
+    Ok(dir.join(format!("{name}.json")))
+}
+
+/// Saves a report as the baseline `name` in `dir`, atomically. Returns the file written.
+pub fn save(report: &BenchReport, dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
+    let path = path_for(dir, name)?;
+    std::fs::create_dir_all(dir).map_err(|e| BenchError::Io { action: "create", path: dir.to_path_buf(), source: e })?;
+    let json = tachy_report::render::json::bench(report)
+        .map_err(|e| BenchError::InvalidSetting(format!("cannot serialise the report: {e}")))?;
+    let tmp = dir.join(format!(".{name}.json.tmp{}", std::process::id()));
+    std::fs::write(&tmp, json).map_err(|e| BenchError::Io { action: "write", path: tmp.clone(), source: e })?;
+    std::fs::rename(&tmp, &path).map_err(|e| BenchError::Io { action: "write", path: path.clone(), source: e })?;
+    Ok(path)
+}
+
+/// Loads the baseline `name` from `dir`.
+pub fn load_named(dir: &Path, name: &str) -> Result<Loaded, BenchError> {
+    let path = path_for(dir, name)?;
+    if !path.exists() {
+        return Err(BenchError::BaselineNotFound { name: name.to_string(), path });
+    }
+    load(&path)
+}
+
+/// Reads a tachy or hyperfine JSON result file.
+pub fn load(path: &Path) -> Result<Loaded, BenchError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BenchError::Io { action: "read", path: path.to_path_buf(), source: e })?;
+    parse(path, &text)
+}
+
+/// Parses the text of a result file (`path` is only used in messages).
+pub fn parse(path: &Path, text: &str) -> Result<Loaded, BenchError> {
+    if text.trim().is_empty() {
+        return Err(BenchError::EmptyFile { path: path.to_path_buf() });
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| BenchError::InvalidJson {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+    })?;
+    let foreign = |detail: &str| BenchError::ForeignFile { path: path.to_path_buf(), detail: detail.to_string() };
+    let format = match value.get("schema") {
+        Some(serde_json::Value::String(s)) if s == BENCH_SCHEMA => SourceFormat::Tachy,
+        Some(serde_json::Value::String(s)) if s.starts_with("tachy-bench/") => {
+            return Err(BenchError::UnsupportedVersion { path: path.to_path_buf(), found: s.clone() });
+        }
+        Some(serde_json::Value::String(s)) if s.starts_with("tachy-") => {
+            return Err(foreign(&format!("it is a '{s}' file, not a benchmark result")));
+        }
+        Some(_) => return Err(foreign("its `schema` field is not a tachy bench schema")),
+        None => SourceFormat::Hyperfine,
+    };
+    let results = value
+        .get("results")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| foreign("expected an object with a `results` array (as written by --export-json)"))?;
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, item) in results.iter().enumerate() {
+        let r: BenchResult = serde_json::from_value(item.clone())
+            .map_err(|e| foreign(&format!("result #{} does not have the expected fields ({e})", i + 1)))?;
+        if r.times.is_empty() || r.times.iter().any(|t| !t.is_finite()) {
+            skipped.push(r.command.clone());
+        } else {
+            out.push(analysis::recompute(r));
+        }
+    }
+    if out.is_empty() {
+        return Err(foreign("it holds no result with measured `times`"));
+    }
+    Ok(Loaded { format, results: out, skipped })
+}
+
+/// Parses a threshold such as `5%`, `5` (both 5%) or `0.5%`.
+pub fn parse_threshold(s: &str) -> Result<f64, BenchError> {
+    let t = s.trim();
+    let number = t.strip_suffix('%').unwrap_or(t).trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
+        _ => Err(BenchError::InvalidSetting(format!(
+            "threshold '{s}' is not a percentage: write it like 5% or 2.5%"
+        ))),
+    }
+}
+
+/// Compares `current` with `baseline`, matched by command name.
+pub fn gate(label: &str, baseline: &[BenchResult], current: &[BenchResult], max_regression: f64, alpha: f64) -> GateReport {
+    let mut rows = Vec::new();
+    let mut missing_in_baseline = Vec::new();
+    for cur in current.iter().filter(|r| !r.times.is_empty()) {
+        let Some(base) = baseline.iter().find(|b| b.command == cur.command) else {
+            missing_in_baseline.push(cur.command.clone());
+            continue;
+        };
+        let Some(comparison) = tachy_stats::compare(&base.times, &cur.times, alpha) else {
+            missing_in_baseline.push(cur.command.clone());
+            continue;
+        };
+        let ratio = comparison.ratio.ratio;
+        let verdict = match (comparison.significant, ratio) {
+            (true, r) if r > 1.0 + max_regression => GateVerdict::Regressed,
+            (true, r) if r > 1.0 => GateVerdict::SlowerWithinThreshold,
+            (true, r) if r < 1.0 => GateVerdict::Improved,
+            _ => GateVerdict::Unchanged,
+        };
+        rows.push(GateRow {
+            command: cur.command.clone(),
+            baseline_median: base.median,
+            current_median: cur.median,
+            comparison,
+            verdict,
+        });
+    }
+    let missing_in_current = baseline
+        .iter()
+        .filter(|b| !current.iter().any(|c| c.command == b.command && !c.times.is_empty()))
+        .map(|b| b.command.clone())
+        .collect();
+    let failed = rows.iter().any(|r| r.verdict == GateVerdict::Regressed);
+    GateReport { baseline: label.to_string(), max_regression, alpha, rows, missing_in_baseline, missing_in_current, failed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Raw, from_raw};
+
+    fn result(name: &str, base: f64, n: usize) -> BenchResult {
+        // Deterministic spread of +-2% around `base`.
+        let times = (0..n).map(|i| base * (0.98 + 0.04 * ((i * 7919) % n) as f64 / n as f64)).collect();
+        from_raw(Raw { name: name.into(), times, ..Default::default() })
+    }
+
+    #[test]
+    fn gate_verdicts() {
+        let base = vec![result("a", 0.100, 30), result("b", 0.100, 30), result("c", 0.100, 30), result("d", 0.100, 30)];
+        let cur = vec![result("a", 0.100, 30), result("b", 0.120, 30), result("c", 0.103, 30), result("d", 0.080, 30)];
+        let g = gate("main", &base, &cur, 0.05, 0.05);
+        let verdicts: Vec<_> = g.rows.iter().map(|r| r.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [GateVerdict::Unchanged, GateVerdict::Regressed, GateVerdict::SlowerWithinThreshold, GateVerdict::Improved]
+        );
+        assert!(g.failed);
+        let g = gate("main", &base, &cur[..1], 0.05, 0.05);
+        assert!(!g.failed);
+        assert_eq!(g.missing_in_current, ["b", "c", "d"]);
+    }
+
+    #[test]
+    fn regression_must_be_significant() {
+        // Three runs a side: exact Mann-Whitney cannot reach p < 0.05, so even +50% passes.
+        let g = gate("x", &[result("a", 0.1, 3)], &[result("a", 0.15, 3)], 0.05, 0.05);
+        assert!(!g.failed);
+        assert_eq!(g.rows[0].verdict, GateVerdict::Unchanged);
+    }
+
+    #[test]
+    fn reads_hyperfine_exports() {
+        let text = r#"{"results":[{"command":"sleep 0.1","mean":0.1,"stddev":0.001,"median":0.1,"user":0.0,"system":0.0,"min":0.099,"max":0.101,"times":[0.099,0.1,0.101],"exit_codes":[0,0,0]}]}"#;
+        let l = parse(Path::new("h.json"), text).unwrap();
+        assert_eq!(l.format, SourceFormat::Hyperfine);
+        assert_eq!(l.results[0].median, 0.1);
+        assert!(l.results[0].stats.is_some());
+    }
+
+    #[test]
+    fn rejects_bad_files_with_clear_messages() {
+        let err = |t: &str| parse(Path::new("f.json"), t).unwrap_err().to_string();
+        assert!(err("").contains("is empty"));
+        assert!(err("{\"results\": [").contains("not valid JSON (line 1"));
+        assert!(err("{\"name\": 1}").contains("`results` array"));
+        assert!(err("{\"schema\": \"tachy-bench/9\", \"results\": []}").contains("schema 'tachy-bench/9'"));
+        assert!(err("{\"schema\": \"tachy-profile/1\"}").contains("not a benchmark result"));
+        assert!(err("{\"results\": [{\"command\": \"x\"}]}").contains("expected fields"));
+        assert!(err("{\"results\": []}").contains("no result"));
+    }
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = crate::analysis::report(vec![result("a", 0.1, 10)], &Default::default(), Default::default(), false);
+        let path = save(&report, dir.path(), "main").unwrap();
+        assert!(path.ends_with("main.json"));
+        let l = load_named(dir.path(), "main").unwrap();
+        assert_eq!(l.format, SourceFormat::Tachy);
+        assert_eq!(l.results[0].times, report.results[0].times);
+        assert!(matches!(load_named(dir.path(), "other"), Err(BenchError::BaselineNotFound { .. })));
+        assert!(path_for(dir.path(), "../evil").is_err());
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(parse_threshold("5%").unwrap(), 0.05);
+        assert_eq!(parse_threshold("2.5").unwrap(), 0.025);
+        assert!(parse_threshold("-1%").is_err());
+        assert!(parse_threshold("five").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! `tachy bench`: statistically sound command benchmarks.
+//!
+//! Data flow: the binary resolves its arguments into [`BenchSettings`] (with
+//! [`params::expand`] producing one [`BenchCommand`] per command and parameter value), then
+//! calls [`runner::run`] with an [`Executor`] ([`ProcessExecutor`] for real commands,
+//! [`MockExecutor`] for deterministic tests). The runner interleaves runs and returns a
+//! [`tachy_report::BenchReport`]; [`baseline`] saves it, loads saved or foreign (hyperfine)
+//! results, and applies the regression gate.
+//!
+//! This crate never prints and never exits: progress goes through [`Observer`], problems are
+//! returned as [`BenchError`] or recorded as warnings in the report.
+
+pub mod analysis;
+pub mod baseline;
+mod error;
+pub mod executor;
+pub mod params;
+pub mod runner;
+mod settings;
+
+pub use error::BenchError;
+pub use executor::{Executor, MockExecutor, ProcessExecutor, Sample};
+pub use runner::{NoProgress, Observer};
+pub use settings::{BenchCommand, BenchSettings, RunCount};

@@ -1,0 +1,58 @@
+//! Ctrl-C (SIGINT/SIGTERM) handling: a process-wide flag plus killing the measured child.
+//!
+//! [`install`] registers a handler once. On the first signal it sets the flag returned by
+//! [`interrupted`] and sends `SIGKILL` to the process group of the child that [`crate::run`]
+//! is currently waiting for, so the wait returns at once. Every later signal calls the
+//! `on_repeat` callback given to [`install`] (the binary uses it to exit with 130).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Process group id of the child being waited for, if it runs in its own group.
+/// Guarded by a mutex so the handler never signals a group whose leader was already reaped.
+static CURRENT_GROUP: Mutex<Option<i32>> = Mutex::new(None);
+
+/// Error installing the signal handler.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot install the Ctrl-C handler: {0}")]
+pub struct InstallError(#[from] ctrlc::Error);
+
+/// Installs the handler. Call once, early, from the binary.
+pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
+    ctrlc::set_handler(move || {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            on_repeat();
+            return;
+        }
+        kill_current_group();
+    })?;
+    Ok(())
+}
+
+/// True once Ctrl-C was pressed (or SIGTERM received).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Marks the run as interrupted from code (used by tests and by callers that stop early).
+pub fn trigger() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    kill_current_group();
+}
+
+fn kill_current_group() {
+    let guard = CURRENT_GROUP.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pgid) = *guard {
+        // SAFETY: plain syscall; the group leader is not reaped while the lock is held.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Records (or clears) the process group that a Ctrl-C should kill.
+pub(crate) fn set_current_group(pgid: Option<i32>) {
+    let mut guard = CURRENT_GROUP.lock().unwrap_or_else(|e| e.into_inner());
+    *guard = pgid;
+}

@@ -1,0 +1,13 @@
+//! tachy's serialisable report models and their renderers.
+//!
+//! Every command produces one report value (for example [`bench::BenchReport`]); each output
+//! format has one renderer module under [`render`]. Reports are plain data: serde-serialisable,
+//! stable, and versioned by a `schema` string, so that saved files can be re-read later.
+//!
+//! This crate never prints; renderers return strings or bytes.
+
+pub mod bench;
+pub mod format;
+pub mod render;
+
+pub use bench::BenchReport;

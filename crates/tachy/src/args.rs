@@ -1,0 +1,212 @@
+//! Command-line arguments (clap derive). Doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// tachy: the performance toolkit for Python, in one fast binary.
+#[derive(Debug, Parser)]
+#[command(name = "tachy", version, about, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// Print nothing but results and errors (no progress bars or notes).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The tachy commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Benchmark commands: interleaved runs, robust statistics, significance tests,
+    /// baselines and a regression gate.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Bench(BenchArgs),
+}
+
+/// `tachy bench`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  tachy bench 'python3 a.py' 'python3 b.py'\n  tachy bench -N --warmup 3 'python3 -c \"sum(range(10**6))\"'\n  tachy bench --save-baseline main 'python3 app.py'\n  tachy bench --baseline main --max-regression 5% 'python3 app.py'\n  tachy bench compare old.json new.json")]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub action: Option<BenchAction>,
+
+    /// Commands to benchmark (run with `sh -c` unless -N).
+    #[arg(value_name = "COMMAND", required = true)]
+    pub commands: Vec<String>,
+
+    /// Untimed runs of each command before timing.
+    #[arg(short, long, value_name = "N", default_value_t = 0)]
+    pub warmup: usize,
+
+    /// Exact number of timed runs per command (default: automatic, see --min-time).
+    #[arg(short, long, value_name = "N", conflicts_with_all = ["min_runs", "max_runs"])]
+    pub runs: Option<usize>,
+
+    /// Automatic mode: at least this many runs.
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 10)]
+    pub min_runs: usize,
+
+    /// Automatic mode: at most this many runs.
+    #[arg(short = 'M', long, value_name = "N")]
+    pub max_runs: Option<usize>,
+
+    /// Automatic mode: run each command for at least this long in total (e.g. 3s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub min_time: std::time::Duration,
+
+    /// Run once before each command's runs (once for all, or once per command).
+    #[arg(short, long, value_name = "CMD")]
+    pub setup: Vec<String>,
+
+    /// Run before every run of each command (once for all, or once per command).
+    #[arg(short, long, value_name = "CMD")]
+    pub prepare: Vec<String>,
+
+    /// Run once after each command's runs (once for all, or once per command).
+    #[arg(short, long, value_name = "CMD")]
+    pub cleanup: Vec<String>,
+
+    /// Sweep {NAME} over MIN..=MAX (integers or decimals; see --parameter-step-size).
+    #[arg(short = 'P', long, num_args = 3, value_names = ["NAME", "MIN", "MAX"], action = clap::ArgAction::Append)]
+    pub parameter_scan: Vec<String>,
+
+    /// Step of --parameter-scan (default 1).
+    #[arg(short = 'D', long, visible_alias = "step", value_name = "STEP", requires = "parameter_scan")]
+    pub parameter_step_size: Option<String>,
+
+    /// Substitute {NAME} by each of the comma-separated VALUES.
+    #[arg(short = 'L', long, num_args = 2, value_names = ["NAME", "VALUES"], action = clap::ArgAction::Append)]
+    pub parameter_list: Vec<String>,
+
+    /// Display name of each command (in order; may contain {NAME} parameters).
+    #[arg(short = 'n', long, value_name = "NAME")]
+    pub command_name: Vec<String>,
+
+    /// Execute commands directly, split into words, without a shell.
+    #[arg(short = 'N', long, conflicts_with = "shell")]
+    pub no_shell: bool,
+
+    /// The shell that runs commands (its spawn time is measured and subtracted).
+    #[arg(short = 'S', long, value_name = "SHELL", default_value = "sh")]
+    pub shell: String,
+
+    /// Run the commands one after the other instead of alternating run by run.
+    #[arg(long)]
+    pub no_interleave: bool,
+
+    /// Keep benchmarking when a command exits non-zero.
+    #[arg(short, long)]
+    pub ignore_failure: bool,
+
+    /// Show the commands' output instead of discarding it.
+    #[arg(long)]
+    pub show_output: bool,
+
+    /// Compare against this command (benchmarked too if not already given) instead of the fastest.
+    #[arg(long, value_name = "CMD")]
+    pub reference: Option<String>,
+
+    /// Significance level of comparisons and of the regression gate.
+    #[arg(long, value_name = "ALPHA", default_value_t = tachy_stats::DEFAULT_ALPHA)]
+    pub alpha: f64,
+
+    /// Save the results as the named baseline.
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+
+    /// Compare with the named baseline; exit 1 on a significant regression over --max-regression.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+
+    /// Largest slowdown the gate tolerates (e.g. 5%).
+    #[arg(long, value_name = "PERCENT", default_value = "5%")]
+    pub max_regression: String,
+
+    /// Where named baselines live.
+    #[arg(long, value_name = "DIR", default_value = tachy_bench::baseline::DEFAULT_DIR)]
+    pub baseline_dir: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Deterministic fake executor for tests: each command is `MILLISECONDS [fail]`.
+    #[arg(long, hide = true)]
+    pub debug_mock: bool,
+}
+
+/// Output options shared by `tachy bench` and `tachy bench compare`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print the JSON report to stdout instead of the text summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Write the JSON report (a superset of hyperfine's) to FILE.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub export_json: Option<PathBuf>,
+
+    /// Write one CSV row of statistics per command to FILE.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub export_csv: Option<PathBuf>,
+
+    /// Write Markdown tables (for pull-request comments) to FILE.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub export_markdown: Option<PathBuf>,
+}
+
+/// `tachy bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchAction {
+    /// Compare two saved result files (tachy or hyperfine JSON); exit 1 on a regression.
+    Compare(CompareArgs),
+}
+
+/// `tachy bench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier results (the baseline).
+    pub old: PathBuf,
+    /// The later results.
+    pub new: PathBuf,
+    /// Largest slowdown tolerated (e.g. 5%).
+    #[arg(long, value_name = "PERCENT", default_value = "5%")]
+    pub max_regression: String,
+    /// Significance level of the test.
+    #[arg(long, value_name = "ALPHA", default_value_t = tachy_stats::DEFAULT_ALPHA)]
+    pub alpha: f64,
+}
+
+/// Parses `3s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("'{s}' is not a duration"))
+        };
+    }
+    humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 3s or 500ms ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3s").unwrap().as_millis(), 3000);
+        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
+        assert_eq!(parse_duration("1.5").unwrap().as_millis(), 1500);
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

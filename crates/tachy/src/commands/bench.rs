@@ -1,0 +1,205 @@
+//! `tachy bench` and `tachy bench compare`: arguments -> settings -> run -> render -> exit.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tachy_bench::baseline::{self, SourceFormat};
+use tachy_bench::params::{self, Templates};
+use tachy_bench::{BenchError, BenchSettings, Executor, MockExecutor, ProcessExecutor, RunCount};
+use tachy_report::BenchReport;
+use tachy_report::render::{self, BenchFormat};
+
+use crate::ExitStatus;
+use crate::args::{BenchAction, BenchArgs, CompareArgs, OutputArgs};
+use crate::printer::{self, Progress};
+
+/// Runs `tachy bench`.
+pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
+    if let Some(BenchAction::Compare(c)) = &args.action {
+        return compare(c, &args.output);
+    }
+    let settings = settings(&args)?;
+    let max_regression = baseline::parse_threshold(&args.max_regression)?;
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for(&args.baseline_dir, name)?;
+    }
+    // Read the baseline first: a missing or broken one should fail before minutes of runs.
+    let base = match &args.baseline {
+        Some(name) => Some((name, baseline::load_named(&args.baseline_dir, name)?)),
+        None => None,
+    };
+
+    let mut progress = Progress::new(quiet, settings.commands.len());
+    let mut exec: Box<dyn Executor> = if args.debug_mock {
+        Box::new(MockExecutor::new())
+    } else {
+        let shell = (!args.no_shell).then(|| args.shell.clone());
+        let mut e = ProcessExecutor::new(shell, args.show_output)?;
+        progress.message("measuring the shell's spawn time");
+        e.calibrate().context("cannot measure the shell's spawn time (pass -N to run without a shell)")?;
+        Box::new(e)
+    };
+    let outcome = tachy_bench::runner::run(&settings, exec.as_mut(), &mut progress);
+    progress.finish();
+    let mut report = match outcome {
+        Ok(r) => r,
+        Err(BenchError::Interrupted) => bail!("interrupted before any run completed; nothing to report"),
+        Err(e) => return Err(e.into()),
+    };
+
+    if let Some((name, loaded)) = base {
+        let gate = baseline::gate(name, &loaded.results, &report.results, max_regression, settings.alpha);
+        for missing in &gate.missing_in_baseline {
+            report.warnings.push(format!("'{missing}' is not in baseline '{name}': not compared"));
+        }
+        report.gate = Some(gate);
+    }
+
+    emit(&report, &args.output)?;
+
+    if let Some(name) = &args.save_baseline {
+        if report.interrupted {
+            printer::warn(&format!("interrupted: baseline '{name}' not saved (it would hold partial results)"));
+        } else {
+            let path = baseline::save(&report, &args.baseline_dir, name)?;
+            printer::info(quiet, &format!("Saved baseline '{name}' to {}", path.display()));
+        }
+    }
+    Ok(status(&report))
+}
+
+fn status(report: &BenchReport) -> ExitStatus {
+    if report.interrupted {
+        ExitStatus::Interrupted
+    } else if report.gate.as_ref().is_some_and(|g| g.failed) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Resolves `tachy bench` arguments into settings.
+fn settings(args: &BenchArgs) -> Result<BenchSettings> {
+    let mut commands = args.commands.clone();
+    let mut names = args.command_name.clone();
+    let mut reference = None;
+    if let Some(r) = &args.reference {
+        match commands.iter().position(|c| c == r).or_else(|| names.iter().position(|n| n == r)) {
+            Some(i) => reference = Some(i),
+            None => {
+                commands.insert(0, r.clone());
+                if !names.is_empty() {
+                    names.insert(0, r.clone());
+                }
+                reference = Some(0);
+            }
+        }
+    }
+    let mut parameters = Vec::new();
+    for chunk in args.parameter_scan.chunks(3) {
+        if let [name, min, max] = chunk {
+            parameters.push(params::scan(name, min, max, args.parameter_step_size.as_deref())?);
+        }
+    }
+    for chunk in args.parameter_list.chunks(2) {
+        if let [name, values] = chunk {
+            parameters.push(params::list(name, values)?);
+        }
+    }
+    let templates = Templates {
+        commands,
+        names,
+        setup: args.setup.clone(),
+        prepare: args.prepare.clone(),
+        cleanup: args.cleanup.clone(),
+    };
+    let expanded = params::expand(&templates, &parameters)?;
+    // With parameters, the reference index points at the first expansion of that command.
+    let per_template = expanded.len() / templates.commands.len().max(1);
+    let reference = reference.map(|i| i * per_template);
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
+    }
+    let runs = match args.runs {
+        Some(0) => bail!("--runs must be at least 1"),
+        Some(n) => RunCount::Fixed(n),
+        None => {
+            if args.max_runs.is_some_and(|m| m < args.min_runs.max(1)) {
+                bail!("--max-runs must be at least --min-runs ({})", args.min_runs);
+            }
+            RunCount::Auto { min_runs: args.min_runs.max(1), min_time: args.min_time, max_runs: args.max_runs }
+        }
+    };
+    Ok(BenchSettings {
+        commands: expanded,
+        warmup: args.warmup,
+        runs,
+        interleave: !args.no_interleave,
+        ignore_failure: args.ignore_failure,
+        reference,
+        alpha: args.alpha,
+    })
+}
+
+/// Writes the exports and prints the report.
+fn emit(report: &BenchReport, output: &OutputArgs) -> Result<()> {
+    let exports = [
+        (&output.export_json, BenchFormat::Json),
+        (&output.export_csv, BenchFormat::Csv),
+        (&output.export_markdown, BenchFormat::Markdown),
+    ];
+    for (path, format) in exports {
+        if let Some(path) = path {
+            write_file(path, &render::bench(report, format)?)?;
+        }
+    }
+    let format = if output.json { BenchFormat::Json } else { BenchFormat::Text };
+    printer::stdout(&render::bench(report, format)?)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Runs `tachy bench compare OLD NEW`.
+fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
+    let max_regression = baseline::parse_threshold(&args.max_regression)?;
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
+    }
+    let old = baseline::load(&args.old)?;
+    let new = baseline::load(&args.new)?;
+    let mut warnings = Vec::new();
+    for (loaded, path) in [(&old, &args.old), (&new, &args.new)] {
+        for name in &loaded.skipped {
+            warnings.push(format!("'{name}' in {} has no times: skipped", path.display()));
+        }
+        if loaded.format == SourceFormat::Hyperfine {
+            warnings.push(format!("{} is a hyperfine export: statistics recomputed from its times", path.display()));
+        }
+    }
+    let label = args.old.display().to_string();
+    let gate = baseline::gate(&label, &old.results, &new.results, max_regression, args.alpha);
+    if gate.rows.is_empty() {
+        bail!(
+            "no command of {} matches one of {}: results are matched by command name (use -n/--command-name to give runs stable names)",
+            args.new.display(),
+            args.old.display()
+        );
+    }
+    for missing in &gate.missing_in_baseline {
+        warnings.push(format!("'{missing}' is only in {}: not compared", args.new.display()));
+    }
+    let report = BenchReport {
+        schema: tachy_report::bench::BENCH_SCHEMA.to_string(),
+        tachy_version: env!("CARGO_PKG_VERSION").to_string(),
+        results: new.results,
+        relative: Vec::new(),
+        gate: Some(gate),
+        context: Default::default(),
+        warnings,
+        interrupted: false,
+    };
+    emit(&report, output)?;
+    Ok(status(&report))
+}

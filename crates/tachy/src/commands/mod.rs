@@ -1,0 +1,14 @@
+//! One module per tachy command: each resolves its arguments into settings, calls its domain
+//! crate, renders the report and returns an [`ExitStatus`].
+
+use crate::ExitStatus;
+use crate::args::{Cli, Command};
+
+pub mod bench;
+
+/// Dispatches to the command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Bench(args) => bench::run(args, cli.quiet),
+    }
+}
