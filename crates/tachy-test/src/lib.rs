@@ -1,1 +1,59 @@
-//! placeholder
+//! Test support shared by tachy's integration tests: the built binary, the real Python
+//! interpreter (never a slow pyenv shim), fixture paths and snapshot redaction.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+/// A file under `examples/`.
+pub fn example(name: &str) -> PathBuf {
+    workspace_root().join("examples").join(name)
+}
+
+/// The real Python interpreter behind `python3` (pyenv shims resolved), or `$TACHY_TEST_PYTHON`.
+pub fn python() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        if let Some(p) = std::env::var_os("TACHY_TEST_PYTHON") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 must be on PATH for the integration tests");
+        assert!(out.status.success(), "python3 -c failed");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+}
+
+/// Quotes a path for use inside a shell command line.
+pub fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// Removes lines that depend on the machine's state (load-average warnings), so the output of
+/// a deterministic run can be snapshotted.
+pub fn without_machine_lines(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains("load average"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Waits until `path` has at least `lines` lines, for at most `limit` (a generous bound that
+/// only guards against hangs, never a performance assertion). Returns whether it got there.
+pub fn wait_for_lines(path: &Path, lines: usize, limit: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if std::fs::read_to_string(path).is_ok_and(|t| t.lines().count() >= lines) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}

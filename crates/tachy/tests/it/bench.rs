@@ -1,0 +1,393 @@
+//! `tachy bench` end to end: real commands and Python programs for structure and verdicts,
+//! the deterministic `--debug-mock` executor for gate logic and snapshots.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+use tachy_test::{example, python, sh_quote};
+
+use crate::{json, tachy};
+
+fn py(script: &Path) -> String {
+    format!("{} {}", sh_quote(python()), sh_quote(script))
+}
+
+#[test]
+fn python_programs_are_compared_with_a_significant_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let fast = dir.path().join("fast.py");
+    let slow = dir.path().join("slow.py");
+    std::fs::write(&fast, "sum(range(10_000))\n").unwrap();
+    std::fs::write(&slow, "sum(range(6_000_000))\n").unwrap();
+    let out = tachy().args(["bench", "--json", "--runs", "12", "--warmup", "1"]).arg(py(&slow)).arg(py(&fast)).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["schema"], "tachy-bench/1");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["times"].as_array().unwrap().len(), 12);
+        assert_eq!(r["stats"]["warmup_runs"], 1);
+        assert!(r["exit_codes"].as_array().unwrap().iter().all(|c| c == 0));
+        assert!(r["memory_usage_byte"][0].as_u64().unwrap() > 1_000_000, "a Python process has MBs of RSS");
+        assert!(r["user"].as_f64().unwrap() >= 0.0);
+        let (lo, med, hi) = (r["stats"]["median_ci"]["low"].as_f64().unwrap(), r["median"].as_f64().unwrap(), r["stats"]["median_ci"]["high"].as_f64().unwrap());
+        assert!(lo <= med && med <= hi);
+    }
+    // The fastest is the reference; the slow program is significantly slower.
+    let rel = v["relative"].as_array().unwrap();
+    let slow_row = rel.iter().find(|r| r["command"].as_str().unwrap().contains("slow.py")).unwrap();
+    assert_eq!(slow_row["verdict"], "slower");
+    assert!(slow_row["comparison"]["ratio"]["ratio"].as_f64().unwrap() > 1.0);
+    assert!(slow_row["comparison"]["test"]["p_value"].as_f64().unwrap() < 0.01);
+    assert_eq!(v["context"]["interleaved"], true);
+    assert!(v["context"]["shell_overhead"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn text_summary_names_each_benchmark_and_the_relative_speed() {
+    let concat = py(&example("str_concat.py"));
+    let join = py(&example("str_join.py"));
+    tachy()
+        .args(["bench", "--runs", "5"])
+        .arg(&concat)
+        .arg(&join)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Benchmark 1:").and(predicate::str::contains("str_concat.py")))
+        .stdout(predicate::str::contains("Time (median ± MAD)"))
+        .stdout(predicate::str::contains("Relative speed"));
+}
+
+#[test]
+fn no_shell_executes_directly() {
+    let out = tachy().args(["bench", "-N", "--json", "--runs", "5", "true"]).output().unwrap();
+    assert!(out.status.success());
+    let v = json(&out);
+    assert!(v["context"]["shell"].is_null());
+    assert!(v["context"]["shell_overhead"].is_null());
+    assert_eq!(v["results"][0]["times"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn automatic_run_count_respects_min_runs_and_max_runs() {
+    let out = tachy().args(["bench", "-N", "--json", "--min-time", "0s", "--min-runs", "7", "true"]).output().unwrap();
+    assert_eq!(json(&out)["results"][0]["times"].as_array().unwrap().len(), 7);
+    let out = tachy().args(["bench", "-N", "--json", "--min-time", "1h", "--max-runs", "15", "true"]).output().unwrap();
+    assert_eq!(json(&out)["results"][0]["times"].as_array().unwrap().len(), 15);
+}
+
+#[test]
+fn failing_command_names_itself_and_its_stderr() {
+    tachy()
+        .args(["bench", "--runs", "3", "echo 'database is down' >&2; exit 3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tachy: error: command 'echo 'database is down' >&2; exit 3' failed (exit code 3): database is down"))
+        .stderr(predicate::str::contains("--ignore-failure"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn ignore_failure_keeps_the_exit_codes() {
+    let out = tachy().args(["bench", "-i", "--json", "--runs", "3", "exit 4"]).output().unwrap();
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["results"][0]["exit_codes"], serde_json::json!([4, 4, 4]));
+    assert!(v["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("non-zero in 3 of 3")));
+}
+
+#[test]
+fn command_not_found_is_one_clear_line() {
+    tachy()
+        .args(["bench", "--runs", "2", "tachy-no-such-program --fast"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("command not found"));
+    tachy()
+        .args(["bench", "-N", "--runs", "2", "tachy-no-such-program --fast"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("command not found: tachy-no-such-program"));
+}
+
+#[test]
+fn no_command_is_a_usage_error() {
+    tachy().arg("bench").assert().code(2).stderr(predicate::str::contains("COMMAND"));
+}
+
+#[test]
+fn bad_parameter_ranges_are_rejected() {
+    tachy()
+        .args(["bench", "-P", "n", "5", "1", "sleep {n}"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("minimum 5 is greater than the maximum 1"));
+    tachy()
+        .args(["bench", "-P", "n", "1", "5", "-D", "0", "sleep {n}"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("step must be positive"));
+    tachy()
+        .args(["bench", "-L", "x", "1,2", "sleep 0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("parameter 'x' is not used"));
+}
+
+#[test]
+fn parameter_scan_expands_commands_and_names() {
+    let out = tachy()
+        .args(["bench", "--json", "--runs", "2", "-P", "n", "1", "3", "-n", "count-{n}", "-N", "sh -c 'exit 0' {n}"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let names: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["command"].as_str().unwrap()).collect();
+    assert_eq!(names, ["count-1", "count-2", "count-3"]);
+    assert_eq!(v["results"][2]["parameters"]["n"], "3");
+    assert_eq!(v["results"][2]["command_line"], "sh -c 'exit 0' 3");
+}
+
+#[test]
+fn setup_prepare_and_cleanup_run_around_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let l = sh_quote(&log);
+    tachy()
+        .args(["bench", "--runs", "2", "--no-interleave"])
+        .args(["--setup", &format!("echo setup >> {l}")])
+        .args(["--prepare", &format!("echo prepare >> {l}")])
+        .args(["--cleanup", &format!("echo cleanup >> {l}")])
+        .arg(format!("echo run >> {l}"))
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "setup\nprepare\nrun\nprepare\nrun\ncleanup\n");
+}
+
+#[test]
+fn exports_are_written_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (j, c, m) = (dir.path().join("r.json"), dir.path().join("r.csv"), dir.path().join("r.md"));
+    tachy()
+        .args(["bench", "-q", "--runs", "3", "-N", "true", "sleep 0.01"])
+        .arg("--export-json")
+        .arg(&j)
+        .arg("--export-csv")
+        .arg(&c)
+        .arg("--export-markdown")
+        .arg(&m)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    for key in ["command", "mean", "stddev", "median", "user", "system", "min", "max", "times", "exit_codes"] {
+        assert!(!v["results"][1][key].is_null(), "hyperfine field {key}");
+    }
+    let csv = std::fs::read_to_string(&c).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("command,mean,stddev,median"));
+    assert_eq!(lines.count(), 2);
+    let md = std::fs::read_to_string(&m).unwrap();
+    assert!(md.starts_with("| Command | Median"), "{md}");
+    assert!(md.contains("`sleep 0.01`"));
+}
+
+#[test]
+fn reference_command_is_added_and_used() {
+    let out = tachy().args(["bench", "--debug-mock", "--json", "--runs", "10", "--reference", "50", "10", "100"]).output().unwrap();
+    let v = json(&out);
+    let names: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["command"].as_str().unwrap()).collect();
+    assert_eq!(names, ["50", "10", "100"]);
+    let verdicts: Vec<&str> = v["relative"].as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["reference", "faster", "slower"]);
+}
+
+#[test]
+fn baseline_gate_fails_only_on_significant_regressions_over_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = |extra: &[&str], cmd: &str| {
+        let mut c = tachy();
+        c.current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "20", "-n", "work"]).args(extra).arg(cmd);
+        c
+    };
+    bench(&["--save-baseline", "main"], "100").assert().success().stderr(predicate::str::contains("Saved baseline 'main'"));
+    assert!(dir.path().join(".tachy/baselines/main.json").exists());
+
+    // The same distribution: unchanged.
+    bench(&["--baseline", "main"], "100").assert().success().stdout(predicate::str::contains("unchanged"));
+    // 20% slower: significant and over 5%.
+    bench(&["--baseline", "main"], "120")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED").and(predicate::str::contains("FAILED: 1 regression")));
+    // 3% slower: significant but within the 5% threshold.
+    bench(&["--baseline", "main"], "103").assert().success().stdout(predicate::str::contains("slower (within threshold)"));
+    // The same 3% fails a 2% gate.
+    bench(&["--baseline", "main", "--max-regression", "2%"], "103").assert().code(1);
+    // Faster: reported as an improvement.
+    bench(&["--baseline", "main"], "80").assert().success().stdout(predicate::str::contains("improved"));
+    // JSON carries the gate.
+    let out = bench(&["--baseline", "main", "--json"], "120").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["gate"]["failed"], true);
+    assert_eq!(v["gate"]["rows"][0]["verdict"], "regressed");
+}
+
+#[test]
+fn baseline_lacking_a_command_compares_what_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    tachy().current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "10", "--save-baseline", "b", "10"]).assert().success();
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--debug-mock", "--runs", "10", "--baseline", "b", "10", "20"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("not in the baseline: not compared"))
+        .stdout(predicate::str::contains("'20' is not in baseline 'b'"));
+}
+
+#[test]
+fn missing_or_broken_baselines_fail_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--baseline", "nope", "this-would-fail-if-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no baseline named 'nope'").and(predicate::str::contains("--save-baseline nope")));
+    std::fs::create_dir_all(dir.path().join(".tachy/baselines")).unwrap();
+    std::fs::write(dir.path().join(".tachy/baselines/bad.json"), "{ not json").unwrap();
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--baseline", "bad", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.json is not valid JSON (line 1"));
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--save-baseline", "../escape", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("baseline name '../escape' is invalid"));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn compare_reads_saved_and_hyperfine_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.json");
+    let new = dir.path().join("new.json");
+    tachy().args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "100", "--export-json"]).arg(&old).assert().success();
+    tachy().args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "130", "--export-json"]).arg(&new).assert().success();
+    tachy().args(["bench", "compare"]).arg(&old).arg(&new).assert().code(1).stdout(predicate::str::contains("REGRESSED"));
+    tachy().args(["bench", "compare"]).arg(&new).arg(&old).assert().success().stdout(predicate::str::contains("improved"));
+    tachy().args(["bench", "compare", "--max-regression", "50%"]).arg(&old).arg(&new).assert().success();
+
+    // A hyperfine export (as written by `hyperfine --export-json`).
+    let times: Vec<String> = (0..15).map(|i| format!("{:.4}", 0.1 + 0.0001 * f64::from(i))).collect();
+    let hf = write(
+        dir.path(),
+        "hf.json",
+        &format!(
+            r#"{{"results":[{{"command":"a","mean":0.1007,"stddev":0.0004,"median":0.1007,"user":0.09,"system":0.01,"min":0.1,"max":0.1014,"times":[{}],"exit_codes":[{}]}}]}}"#,
+            times.join(","),
+            vec!["0"; 15].join(",")
+        ),
+    );
+    tachy()
+        .args(["bench", "compare"])
+        .arg(&hf)
+        .arg(&new)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"))
+        .stdout(predicate::str::contains("hyperfine export"));
+}
+
+#[test]
+fn compare_rejects_empty_corrupt_and_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    tachy().args(["bench", "--debug-mock", "--runs", "5", "-q", "10", "--export-json"]).arg(&good).assert().success();
+    let cases = [
+        ("empty.json", "", "is empty"),
+        ("corrupt.json", "{\"results\": [1, 2", "is not valid JSON"),
+        ("foreign.json", "{\"name\": \"package.json\", \"version\": \"1.0.0\"}", "is not a tachy or hyperfine benchmark result"),
+        ("future.json", "{\"schema\": \"tachy-bench/99\", \"results\": []}", "schema 'tachy-bench/99'"),
+    ];
+    for (name, text, message) in cases {
+        let bad = write(dir.path(), name, text);
+        tachy()
+            .args(["bench", "compare"])
+            .arg(&bad)
+            .arg(&good)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message).and(predicate::str::contains("panicked").not()));
+    }
+    tachy()
+        .args(["bench", "compare"])
+        .arg(dir.path().join("missing.json"))
+        .arg(&good)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read").and(predicate::str::contains("missing.json")));
+    // Nothing in common.
+    let other = dir.path().join("other.json");
+    tachy().args(["bench", "--debug-mock", "--runs", "5", "-q", "-n", "zzz", "10", "--export-json"]).arg(&other).assert().success();
+    tachy().args(["bench", "compare"]).arg(&good).arg(&other).assert().code(2).stderr(predicate::str::contains("matches"));
+}
+
+#[test]
+fn ctrl_c_prints_and_exports_what_was_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("counter");
+    let export = dir.path().join("partial.json");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
+        .args(["bench", "--runs", "10000", "--export-json"])
+        .arg(&export)
+        .arg(format!("sleep 0.02; echo x >> {}", sh_quote(&counter)))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(tachy_test::wait_for_lines(&counter, 3, std::time::Duration::from_secs(120)), "runs never completed");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("Interrupted"), "{stdout}");
+    assert!(stdout.contains("Time (median ± MAD)"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(v["interrupted"], true);
+    let n = v["results"][0]["times"].as_array().unwrap().len();
+    assert!((2..10000).contains(&n), "{n} runs");
+}
+
+#[test]
+fn mock_text_output_snapshot() {
+    let out = tachy().args(["bench", "--debug-mock", "--runs", "20", "--warmup", "2", "-n", "fast", "-n", "slow", "10", "25"]).output().unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(tachy_test::without_machine_lines(&String::from_utf8_lossy(&out.stdout)));
+}
+
+#[test]
+fn mock_markdown_gate_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    tachy().current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "20", "-q", "--save-baseline", "main", "-n", "parse", "-n", "render", "100", "50"]).assert().success();
+    let md = dir.path().join("pr.md");
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--debug-mock", "--runs", "20", "--baseline", "main", "-n", "parse", "-n", "render", "100", "60", "--export-markdown"])
+        .arg(&md)
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(std::fs::read_to_string(&md).unwrap());
+}
