@@ -121,7 +121,12 @@ pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64) -
         .map(|&i| {
             let r = &results[i];
             if i == reference {
-                return RelativeRow { command: r.command.clone(), is_reference: true, comparison: None, verdict: SpeedVerdict::Reference };
+                return RelativeRow {
+                    command: r.command.clone(),
+                    is_reference: true,
+                    comparison: None,
+                    verdict: SpeedVerdict::Reference,
+                };
             }
             let comparison = tachy_stats::compare(base, &r.times, alpha);
             let verdict = match &comparison {
@@ -213,7 +218,12 @@ pub fn context(exec: &dyn Executor, interleaved: bool) -> RunContext {
 }
 
 /// Assembles the final report.
-pub fn report(results: Vec<BenchResult>, settings: &BenchSettings, context: RunContext, interrupted: bool) -> BenchReport {
+pub fn report(
+    results: Vec<BenchResult>,
+    settings: &BenchSettings,
+    context: RunContext,
+    interrupted: bool,
+) -> BenchReport {
     let relative = relative(&results, settings.reference, settings.alpha);
     let warnings = warnings(&results, settings, &context);
     BenchReport {
@@ -251,7 +261,8 @@ mod tests {
     #[test]
     fn warnings_name_noise_cold_starts_and_failures() {
         let settings = BenchSettings::default();
-        let ctx = RunContext { cpus: 2, load_average: Some([9.0, 1.0, 1.0]), shell: Some("sh".into()), ..Default::default() };
+        let ctx =
+            RunContext { cpus: 2, load_average: Some([9.0, 1.0, 1.0]), shell: Some("sh".into()), ..Default::default() };
         let mut r = from_raw(raw(&[0.3, 0.1, 0.1, 0.1, 0.2, 0.1]));
         r.exit_codes[2] = 1;
         let w = warnings(&[r], &settings, &ctx).join("\n");

@@ -52,7 +52,11 @@ pub fn path_for(dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
 /// Saves a report as the baseline `name` in `dir`, atomically. Returns the file written.
 pub fn save(report: &BenchReport, dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
     let path = path_for(dir, name)?;
-    std::fs::create_dir_all(dir).map_err(|e| BenchError::Io { action: "create", path: dir.to_path_buf(), source: e })?;
+    std::fs::create_dir_all(dir).map_err(|e| BenchError::Io {
+        action: "create",
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     let json = tachy_report::render::json::bench(report)
         .map_err(|e| BenchError::InvalidSetting(format!("cannot serialise the report: {e}")))?;
     let tmp = dir.join(format!(".{name}.json.tmp{}", std::process::id()));
@@ -72,7 +76,11 @@ pub fn load_named(dir: &Path, name: &str) -> Result<Loaded, BenchError> {
 
 /// Reads a tachy or hyperfine JSON result file.
 pub fn load(path: &Path) -> Result<Loaded, BenchError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BenchError::Io { action: "read", path: path.to_path_buf(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| BenchError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     parse(path, &text)
 }
 
@@ -126,14 +134,18 @@ pub fn parse_threshold(s: &str) -> Result<f64, BenchError> {
     let number = t.strip_suffix('%').unwrap_or(t).trim();
     match number.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
-        _ => Err(BenchError::InvalidSetting(format!(
-            "threshold '{s}' is not a percentage: write it like 5% or 2.5%"
-        ))),
+        _ => Err(BenchError::InvalidSetting(format!("threshold '{s}' is not a percentage: write it like 5% or 2.5%"))),
     }
 }
 
 /// Compares `current` with `baseline`, matched by command name.
-pub fn gate(label: &str, baseline: &[BenchResult], current: &[BenchResult], max_regression: f64, alpha: f64) -> GateReport {
+pub fn gate(
+    label: &str,
+    baseline: &[BenchResult],
+    current: &[BenchResult],
+    max_regression: f64,
+    alpha: f64,
+) -> GateReport {
     let mut rows = Vec::new();
     let mut missing_in_baseline = Vec::new();
     for cur in current.iter().filter(|r| !r.times.is_empty()) {
@@ -166,7 +178,15 @@ pub fn gate(label: &str, baseline: &[BenchResult], current: &[BenchResult], max_
         .map(|b| b.command.clone())
         .collect();
     let failed = rows.iter().any(|r| r.verdict == GateVerdict::Regressed);
-    GateReport { baseline: label.to_string(), max_regression, alpha, rows, missing_in_baseline, missing_in_current, failed }
+    GateReport {
+        baseline: label.to_string(),
+        max_regression,
+        alpha,
+        rows,
+        missing_in_baseline,
+        missing_in_current,
+        failed,
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +248,8 @@ mod tests {
     #[test]
     fn save_and_load_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let report = crate::analysis::report(vec![result("a", 0.1, 10)], &Default::default(), Default::default(), false);
+        let report =
+            crate::analysis::report(vec![result("a", 0.1, 10)], &Default::default(), Default::default(), false);
         let path = save(&report, dir.path(), "main").unwrap();
         assert!(path.ends_with("main.json"));
         let l = load_named(dir.path(), "main").unwrap();

@@ -89,7 +89,9 @@ pub enum BenchError {
         detail: String,
     },
     /// A tachy file from an unknown schema version.
-    #[error("{path} has schema '{found}', which this tachy cannot read (expected 'tachy-bench/1'); re-create it with this version")]
+    #[error(
+        "{path} has schema '{found}', which this tachy cannot read (expected 'tachy-bench/1'); re-create it with this version"
+    )]
     UnsupportedVersion {
         /// The file.
         path: PathBuf,

@@ -138,10 +138,8 @@ impl ProcessExecutor {
         let mut spec = match &self.shell {
             Some(shell) => RunSpec::new(shell.as_str(), ["-c", command]),
             None => {
-                let words = shell_words::split(command).map_err(|e| BenchError::BadCommandLine {
-                    command: command.to_string(),
-                    reason: e.to_string(),
-                })?;
+                let words = shell_words::split(command)
+                    .map_err(|e| BenchError::BadCommandLine { command: command.to_string(), reason: e.to_string() })?;
                 let Some((program, args)) = words.split_first() else {
                     return Err(BenchError::BadCommandLine {
                         command: command.to_string(),

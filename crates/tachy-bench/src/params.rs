@@ -36,7 +36,9 @@ fn decimals(s: &str) -> usize {
 /// decimals as the most precise of them. `MAX` is included when the steps land on it.
 pub fn scan(name: &str, min: &str, max: &str, step: Option<&str>) -> Result<Parameter, BenchError> {
     check_name(name)?;
-    let bad = |what: &str, v: &str| BenchError::InvalidSetting(format!("--parameter-scan {name}: {what} '{v}' is not a number"));
+    let bad = |what: &str, v: &str| {
+        BenchError::InvalidSetting(format!("--parameter-scan {name}: {what} '{v}' is not a number"))
+    };
     let lo: f64 = min.trim().parse().map_err(|_| bad("minimum", min))?;
     let hi: f64 = max.trim().parse().map_err(|_| bad("maximum", max))?;
     let step_s = step.unwrap_or("1");
@@ -45,7 +47,9 @@ pub fn scan(name: &str, min: &str, max: &str, step: Option<&str>) -> Result<Para
         return Err(BenchError::InvalidSetting(format!("--parameter-scan {name}: bounds and step must be finite")));
     }
     if st <= 0.0 {
-        return Err(BenchError::InvalidSetting(format!("--parameter-scan {name}: the step must be positive, got {step_s}")));
+        return Err(BenchError::InvalidSetting(format!(
+            "--parameter-scan {name}: the step must be positive, got {step_s}"
+        )));
     }
     if lo > hi {
         return Err(BenchError::InvalidSetting(format!(

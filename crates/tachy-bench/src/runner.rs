@@ -147,7 +147,11 @@ impl Runner<'_> {
 /// Ctrl-C (a [`BenchError::Interrupted`] from the executor) ends the loop early: the report
 /// then covers the runs completed so far and has `interrupted` set. It is an error only when
 /// no timed run had completed.
-pub fn run(settings: &BenchSettings, exec: &mut dyn Executor, obs: &mut dyn Observer) -> Result<BenchReport, BenchError> {
+pub fn run(
+    settings: &BenchSettings,
+    exec: &mut dyn Executor,
+    obs: &mut dyn Observer,
+) -> Result<BenchReport, BenchError> {
     if settings.commands.is_empty() {
         return Err(BenchError::NoCommands);
     }

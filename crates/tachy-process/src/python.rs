@@ -40,9 +40,7 @@ pub fn which(name: &OsStr) -> Option<PathBuf> {
         return path.exists().then(|| path.to_path_buf());
     }
     let dirs = std::env::var_os("PATH")?;
-    std::env::split_paths(&dirs)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
+    std::env::split_paths(&dirs).map(|d| d.join(name)).find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -69,10 +67,9 @@ pub fn resolve(program: &OsStr) -> Result<Interpreter, PythonError> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     match (out.status.success(), lines.next(), lines.next()) {
-        (true, Some(exe), Some(version)) if !exe.is_empty() => Ok(Interpreter {
-            executable: PathBuf::from(exe),
-            version: version.to_string(),
-        }),
+        (true, Some(exe), Some(version)) if !exe.is_empty() => {
+            Ok(Interpreter { executable: PathBuf::from(exe), version: version.to_string() })
+        }
         _ => Err(PythonError::NotPython { program: name, detail: format!("{}", out.status) }),
     }
 }

@@ -53,13 +53,7 @@ pub struct RatioEstimate {
 ///
 /// Returns `None` if either sample is empty or `median(den) <= 0`.
 /// Samples larger than [`BOOTSTRAP_SELECT_MAX`] use exact order-statistic sampling (module docs).
-pub fn median_ratio(
-    num: &[f64],
-    den: &[f64],
-    resamples: usize,
-    level: f64,
-    seed: u64,
-) -> Option<RatioEstimate> {
+pub fn median_ratio(num: &[f64], den: &[f64], resamples: usize, level: f64, seed: u64) -> Option<RatioEstimate> {
     median_ratio_with(num, den, resamples, level, seed, BOOTSTRAP_SELECT_MAX)
 }
 
@@ -77,15 +71,11 @@ fn median_ratio_with(
         return None;
     }
     let den_median = median_of_sorted(&den);
-    if !(den_median > 0.0) {
+    if den_median.is_nan() || den_median <= 0.0 {
         return None;
     }
     let ratio = median_of_sorted(&num) / den_median;
-    let level = if level.is_nan() {
-        0.0
-    } else {
-        level.clamp(0.0, 1.0)
-    };
+    let level = if level.is_nan() { 0.0 } else { level.clamp(0.0, 1.0) };
 
     let mut rng = StdRng::seed_from_u64(seed);
     let mut num_rs = MedianResampler::new(&num, select_max);
@@ -102,11 +92,7 @@ fn median_ratio_with(
         }
     }
     let ci = if ratios.is_empty() {
-        ConfidenceInterval {
-            low: ratio,
-            high: ratio,
-            level: 0.0,
-        }
+        ConfidenceInterval { low: ratio, high: ratio, level: 0.0 }
     } else {
         ratios.sort_unstable_by(f64::total_cmp);
         ConfidenceInterval {
@@ -140,10 +126,7 @@ impl<'a> MedianResampler<'a> {
             Method::Constant
         } else if n <= select_max {
             match u32::try_from(n).ok().and_then(|n| Uniform::new(0, n).ok()) {
-                Some(dist) => Method::Select {
-                    dist,
-                    idx: vec![0; n],
-                },
+                Some(dist) => Method::Select { dist, idx: vec![0; n] },
                 None => Method::OrderStatistic,
             }
         } else {
@@ -163,7 +146,7 @@ impl<'a> MedianResampler<'a> {
                 }
                 let k = n / 2;
                 let (left, &mut upper, _) = idx.select_nth_unstable(k);
-                if n % 2 == 1 {
+                if !n.is_multiple_of(2) {
                     (upper as usize, upper as usize)
                 } else {
                     let lower = left.iter().copied().max().unwrap_or(upper);
@@ -172,11 +155,7 @@ impl<'a> MedianResampler<'a> {
             }
             Method::OrderStatistic => middle_order_statistics(n, rng),
         };
-        if lo == hi {
-            sorted[lo]
-        } else {
-            midpoint(sorted[lo], sorted[hi])
-        }
+        if lo == hi { sorted[lo] } else { midpoint(sorted[lo], sorted[hi]) }
     }
 }
 
@@ -188,7 +167,7 @@ fn middle_order_statistics(n: usize, rng: &mut StdRng) -> (usize, usize) {
     // 1-based rank k of the (lower) middle value.
     let k = n.div_ceil(2);
     let u_k = beta(k as f64, (n - k + 1) as f64, rng);
-    if n % 2 == 1 {
+    if !n.is_multiple_of(2) {
         let i = to_index(u_k);
         return (i, i);
     }
@@ -318,10 +297,7 @@ mod tests {
         assert_eq!((r.ratio, r.ci.low, r.ci.high), (2.0, 2.0, 2.0));
         // No resamples.
         let r = median_ratio(&[1.0, 3.0], &[1.0, 2.0], 0, 0.95, 0).expect("valid");
-        assert_eq!(
-            (r.ratio, r.ci.low, r.ci.high, r.ci.level),
-            (2.0 / 1.5, 2.0 / 1.5, 2.0 / 1.5, 0.0)
-        );
+        assert_eq!((r.ratio, r.ci.low, r.ci.high, r.ci.level), (2.0 / 1.5, 2.0 / 1.5, 2.0 / 1.5, 0.0));
         // Resamples with a non-positive denominator median are skipped, not fatal.
         let r = median_ratio(&[1.0, 2.0, 3.0], &[-1.0, 1.0, 2.0], 200, 0.95, 0).expect("valid");
         assert_eq!(r.ratio, 2.0);
@@ -359,11 +335,7 @@ mod tests {
             for v in [&e, &d] {
                 // standard error of the mean: sd / sqrt(4000) ~ 0.35; of the sd: ~ 1.1%
                 assert!((mean(v) - mu).abs() < 2.0, "n = {n}: mean {}", mean(v));
-                assert!(
-                    (stddev(v) / sd - 1.0).abs() < 0.06,
-                    "n = {n}: sd {}",
-                    stddev(v)
-                );
+                assert!((stddev(v) / sd - 1.0).abs() < 0.06, "n = {n}: sd {}", stddev(v));
             }
             // Even n: the two middle indices are adjacent or close, the average is x.0 or x.5.
             assert!(d.iter().all(|x| (x * 2.0).fract() == 0.0));
@@ -397,14 +369,8 @@ mod tests {
         let hw = (explicit.ci.high - explicit.ci.low) / 2.0;
         assert!(hw > 0.015 && hw < 0.032, "{explicit:?}");
         // Monte Carlo sd of each bound difference ~ 0.06 * hw.
-        assert!(
-            (direct.ci.low - explicit.ci.low).abs() < 0.2 * hw,
-            "{direct:?} {explicit:?}"
-        );
-        assert!(
-            (direct.ci.high - explicit.ci.high).abs() < 0.2 * hw,
-            "{direct:?} {explicit:?}"
-        );
+        assert!((direct.ci.low - explicit.ci.low).abs() < 0.2 * hw, "{direct:?} {explicit:?}");
+        assert!((direct.ci.high - explicit.ci.high).abs() < 0.2 * hw, "{direct:?} {explicit:?}");
     }
 
     /// Timing check; run with `cargo test -p tachy-stats --release -- --ignored`.

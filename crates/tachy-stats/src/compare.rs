@@ -33,20 +33,9 @@ pub struct Comparison {
 ///
 /// Returns `None` when either sample is empty (after dropping NaN) or `median(reference) <= 0`.
 pub fn compare(reference: &[f64], candidate: &[f64], alpha: f64) -> Option<Comparison> {
-    let ratio = median_ratio(
-        candidate,
-        reference,
-        DEFAULT_RESAMPLES,
-        COMPARE_CI_LEVEL,
-        COMPARE_SEED,
-    )?;
+    let ratio = median_ratio(candidate, reference, DEFAULT_RESAMPLES, COMPARE_CI_LEVEL, COMPARE_SEED)?;
     let test = mann_whitney_u(candidate, reference);
-    Some(Comparison {
-        ratio,
-        test,
-        alpha,
-        significant: test.p_value < alpha,
-    })
+    Some(Comparison { ratio, test, alpha, significant: test.p_value < alpha })
 }
 
 #[cfg(test)]

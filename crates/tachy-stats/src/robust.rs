@@ -63,12 +63,7 @@ pub fn modified_z_scores(xs: &[f64]) -> Vec<f64> {
 /// Indices (ascending) of the values whose `|modified Z-score|` exceeds `threshold`
 /// (use [`OUTLIER_THRESHOLD`] unless you have a reason not to). NaN values are never reported.
 pub fn outliers(xs: &[f64], threshold: f64) -> Vec<usize> {
-    modified_z_scores(xs)
-        .iter()
-        .enumerate()
-        .filter(|(_, z)| z.abs() > threshold)
-        .map(|(i, _)| i)
-        .collect()
+    modified_z_scores(xs).iter().enumerate().filter(|(_, z)| z.abs() > threshold).map(|(i, _)| i).collect()
 }
 
 #[cfg(test)]

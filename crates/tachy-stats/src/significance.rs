@@ -44,11 +44,7 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> MannWhitney {
     let b = without_nan(b);
     let (n1, n2) = (a.len(), b.len());
     if n1 == 0 || n2 == 0 {
-        return MannWhitney {
-            u: 0.0,
-            p_value: 1.0,
-            method: MwMethod::Exact,
-        };
+        return MannWhitney { u: 0.0, p_value: 1.0, method: MwMethod::Exact };
     }
     let ranks = rank_sum(&a, &b);
     let (n1f, n2f) = (n1 as f64, n2 as f64);
@@ -61,11 +57,7 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> MannWhitney {
         // Without ties U is an integer in 0..=n1*n2, exactly representable.
         let k = u.min(pairs - u).round() as usize;
         let lower_tail: f64 = dist[..=k.min(dist.len() - 1)].iter().sum();
-        return MannWhitney {
-            u,
-            p_value: (2.0 * lower_tail / total).clamp(0.0, 1.0),
-            method: MwMethod::Exact,
-        };
+        return MannWhitney { u, p_value: (2.0 * lower_tail / total).clamp(0.0, 1.0), method: MwMethod::Exact };
     }
 
     let n = n1f + n2f;
@@ -77,15 +69,7 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> MannWhitney {
     } else {
         1.0
     };
-    MannWhitney {
-        u,
-        p_value: if p_value.is_nan() {
-            1.0
-        } else {
-            p_value.clamp(0.0, 1.0)
-        },
-        method: MwMethod::Normal,
-    }
+    MannWhitney { u, p_value: if p_value.is_nan() { 1.0 } else { p_value.clamp(0.0, 1.0) }, method: MwMethod::Normal }
 }
 
 /// Midrank information of the pooled sample.
@@ -100,17 +84,9 @@ struct Ranks {
 
 /// Ranks the pooled NaN-free samples (ties get the mean of their ranks).
 fn rank_sum(a: &[f64], b: &[f64]) -> Ranks {
-    let mut pooled: Vec<(f64, bool)> = a
-        .iter()
-        .map(|&x| (x, true))
-        .chain(b.iter().map(|&x| (x, false)))
-        .collect();
+    let mut pooled: Vec<(f64, bool)> = a.iter().map(|&x| (x, true)).chain(b.iter().map(|&x| (x, false))).collect();
     pooled.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
-    let mut ranks = Ranks {
-        rank_sum_a: 0.0,
-        tie_term: 0.0,
-        has_ties: false,
-    };
+    let mut ranks = Ranks { rank_sum_a: 0.0, tie_term: 0.0, has_ties: false };
     // Group equal values with `==` (so -0.0 and 0.0 tie; total_cmp puts them next to each other).
     let mut start = 0;
     for group in pooled.chunk_by(|x, y| x.0 == y.0) {
@@ -240,10 +216,7 @@ mod tests {
         // ties: (8-2) + (64-4) + (27-3) + (8-2) = 96; N = 13
         // var = 42/12 * (14 - 96/156) = 3.5 * 13.384615 = 46.846154; sigma = 6.8444250
         // z = (38.5 - 21 - 0.5) / 6.8444250 = 2.4837835; p = 2 * sf(z) = 0.012999854364387305
-        let r = mann_whitney_u(
-            &[1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0],
-            &[3.0, 4.0, 4.0, 5.0, 5.0, 6.0],
-        );
+        let r = mann_whitney_u(&[1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0], &[3.0, 4.0, 4.0, 5.0, 5.0, 6.0]);
         assert_eq!((r.u, r.method), (3.5, MwMethod::Normal));
         assert!(close(r.p_value, 0.012_999_854_364_387_305, 1e-10));
     }

@@ -1,7 +1,7 @@
 //! Descriptive statistics: mean, standard deviation, median, percentiles and the [`Summary`] bundle.
 //!
-//! Every function here ignores NaN values (they are dropped before any computation), never panics
-//! and never allocates more than one copy of its input.
+//! Every function here except [`percentile`] (which takes already sorted, NaN-free data) drops NaN
+//! values before any computation; none of them panics.
 
 use serde::{Deserialize, Serialize};
 
@@ -106,11 +106,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let hi = (lo + 1).min(last);
     let frac = h - lo as f64;
     let (a, b) = (sorted[lo], sorted[hi]);
-    if frac == 0.0 || a == b {
-        a
-    } else {
-        a + frac * (b - a)
-    }
+    if frac == 0.0 || a == b { a } else { a + frac * (b - a) }
 }
 
 /// Copies `xs` without its NaN values.
@@ -161,7 +157,7 @@ pub(crate) fn median_of_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n == 0 {
         f64::NAN
-    } else if n % 2 == 1 {
+    } else if !n.is_multiple_of(2) {
         sorted[n / 2]
     } else {
         midpoint(sorted[n / 2 - 1], sorted[n / 2])
@@ -176,7 +172,7 @@ pub(crate) fn select_median(buf: &mut [f64]) -> f64 {
     }
     let k = n / 2;
     let (left, &mut upper, _) = buf.select_nth_unstable_by(k, f64::total_cmp);
-    if n % 2 == 1 {
+    if !n.is_multiple_of(2) {
         upper
     } else {
         // `left` holds the k smallest values, so its maximum is the lower middle value.
@@ -244,10 +240,7 @@ mod tests {
     fn summary_single_value() {
         let s = summarize(&[7.5]).expect("non-empty");
         assert_eq!(s.n, 1);
-        assert_eq!(
-            (s.mean, s.stddev, s.median, s.mad, s.min, s.max),
-            (7.5, 0.0, 7.5, 0.0, 7.5, 7.5)
-        );
+        assert_eq!((s.mean, s.stddev, s.median, s.mad, s.min, s.max), (7.5, 0.0, 7.5, 0.0, 7.5, 7.5));
         assert_eq!((s.p5, s.p95, s.p99, s.cv), (7.5, 7.5, 7.5, 0.0));
         // one point: [x, x] has coverage 1 - 2 * 0.5 = 0
         assert_eq!((s.median_ci.low, s.median_ci.high), (7.5, 7.5));
@@ -290,11 +283,7 @@ mod tests {
         assert!(close(percentile(&x, 0.9), 37.0, 1e-14));
         assert_eq!(percentile(&x, 1.0), 40.0);
         // numpy.percentile([1, 2, 4, 8, 16], 30) -> h = 4 * 0.3 = 1.2 -> 2 + 0.2 * (4 - 2) = 2.4
-        assert!(close(
-            percentile(&[1.0, 2.0, 4.0, 8.0, 16.0], 0.3),
-            2.4,
-            1e-15
-        ));
+        assert!(close(percentile(&[1.0, 2.0, 4.0, 8.0, 16.0], 0.3), 2.4, 1e-15));
     }
 
     #[test]
@@ -306,10 +295,7 @@ mod tests {
         assert_eq!(percentile(&[1.0, 2.0], -1.0), 1.0);
         assert_eq!(percentile(&[1.0, 2.0], 7.0), 2.0);
         // no inf - inf
-        assert_eq!(
-            percentile(&[1.0, f64::INFINITY, f64::INFINITY], 0.75),
-            f64::INFINITY
-        );
+        assert_eq!(percentile(&[1.0, f64::INFINITY, f64::INFINITY], 0.75), f64::INFINITY);
     }
 
     #[test]
@@ -341,28 +327,20 @@ mod tests {
         for n in 1..60 {
             let xs: Vec<f64> = (0..n)
                 .map(|_| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1);
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                     ((state >> 40) % 17) as f64
                 })
                 .collect();
             let sorted = sorted_without_nan(&xs);
             let mut buf = xs.clone();
-            assert_eq!(
-                select_median(&mut buf),
-                median_of_sorted(&sorted),
-                "n = {n}"
-            );
+            assert_eq!(select_median(&mut buf), median_of_sorted(&sorted), "n = {n}");
         }
     }
 
     #[test]
     fn summarize_large_sample() {
         // A permutation of 0..200_000 (7919 is coprime to 200_000).
-        let xs: Vec<f64> = (0..200_000_u64)
-            .map(|i| ((i * 7919) % 200_000) as f64)
-            .collect();
+        let xs: Vec<f64> = (0..200_000_u64).map(|i| ((i * 7919) % 200_000) as f64).collect();
         let s = summarize(&xs).expect("non-empty");
         assert_eq!(s.n, 200_000);
         assert_eq!((s.min, s.max, s.median), (0.0, 199_999.0, 99_999.5));

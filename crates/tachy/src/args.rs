@@ -27,7 +27,9 @@ pub enum Command {
 
 /// `tachy bench`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  tachy bench 'python3 a.py' 'python3 b.py'\n  tachy bench -N --warmup 3 'python3 -c \"sum(range(10**6))\"'\n  tachy bench --save-baseline main 'python3 app.py'\n  tachy bench --baseline main --max-regression 5% 'python3 app.py'\n  tachy bench compare old.json new.json")]
+#[command(
+    after_help = "Examples:\n  tachy bench 'python3 a.py' 'python3 b.py'\n  tachy bench -N --warmup 3 'python3 -c \"sum(range(10**6))\"'\n  tachy bench --save-baseline main 'python3 app.py'\n  tachy bench --baseline main --max-regression 5% 'python3 app.py'\n  tachy bench compare old.json new.json"
+)]
 pub struct BenchArgs {
     #[command(subcommand)]
     pub action: Option<BenchAction>,

@@ -10,8 +10,23 @@ pub fn bench(report: &BenchReport) -> Result<Vec<u8>, csv::Error> {
 
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
-        "command", "mean", "stddev", "median", "user", "system", "min", "max", "mad", "p5", "p95", "p99", "cv",
-        "median_ci_low", "median_ci_high", "runs", "max_rss_bytes",
+        "command",
+        "mean",
+        "stddev",
+        "median",
+        "user",
+        "system",
+        "min",
+        "max",
+        "mad",
+        "p5",
+        "p95",
+        "p99",
+        "cv",
+        "median_ci_low",
+        "median_ci_high",
+        "runs",
+        "max_rss_bytes",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -61,7 +76,7 @@ mod tests {
         let mut r = csv::Reader::from_reader(bytes.as_slice());
         let headers = r.headers().unwrap().clone();
         assert_eq!(&headers[0], "command");
-        assert_eq!(headers.iter().last(), Some("parameter_n"));
+        assert_eq!(headers.iter().next_back(), Some("parameter_n"));
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(&rows[1][0], "slow");

@@ -107,7 +107,12 @@ pub(crate) mod fixture {
             tachy_version: "0.0.0-test".to_string(),
             results: vec![result("fast", 0.012, &[("n", "1")]), result("slow", 0.022, &[("n", "2")])],
             relative: vec![
-                RelativeRow { command: "fast".into(), is_reference: true, comparison: None, verdict: SpeedVerdict::Reference },
+                RelativeRow {
+                    command: "fast".into(),
+                    is_reference: true,
+                    comparison: None,
+                    verdict: SpeedVerdict::Reference,
+                },
                 RelativeRow {
                     command: "slow".into(),
                     is_reference: false,

@@ -19,7 +19,12 @@ fn python_programs_are_compared_with_a_significant_verdict() {
     let slow = dir.path().join("slow.py");
     std::fs::write(&fast, "sum(range(10_000))\n").unwrap();
     std::fs::write(&slow, "sum(range(6_000_000))\n").unwrap();
-    let out = tachy().args(["bench", "--json", "--runs", "12", "--warmup", "1"]).arg(py(&slow)).arg(py(&fast)).output().unwrap();
+    let out = tachy()
+        .args(["bench", "--json", "--runs", "12", "--warmup", "1"])
+        .arg(py(&slow))
+        .arg(py(&fast))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = json(&out);
     assert_eq!(v["schema"], "tachy-bench/1");
@@ -31,7 +36,11 @@ fn python_programs_are_compared_with_a_significant_verdict() {
         assert!(r["exit_codes"].as_array().unwrap().iter().all(|c| c == 0));
         assert!(r["memory_usage_byte"][0].as_u64().unwrap() > 1_000_000, "a Python process has MBs of RSS");
         assert!(r["user"].as_f64().unwrap() >= 0.0);
-        let (lo, med, hi) = (r["stats"]["median_ci"]["low"].as_f64().unwrap(), r["median"].as_f64().unwrap(), r["stats"]["median_ci"]["high"].as_f64().unwrap());
+        let (lo, med, hi) = (
+            r["stats"]["median_ci"]["low"].as_f64().unwrap(),
+            r["median"].as_f64().unwrap(),
+            r["stats"]["median_ci"]["high"].as_f64().unwrap(),
+        );
         assert!(lo <= med && med <= hi);
     }
     // The fastest is the reference; the slow program is significantly slower.
@@ -83,7 +92,9 @@ fn failing_command_names_itself_and_its_stderr() {
         .args(["bench", "--runs", "3", "echo 'database is down' >&2; exit 3"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("tachy: error: command 'echo 'database is down' >&2; exit 3' failed (exit code 3): database is down"))
+        .stderr(predicate::str::contains(
+            "tachy: error: command 'echo 'database is down' >&2; exit 3' failed (exit code 3): database is down",
+        ))
         .stderr(predicate::str::contains("--ignore-failure"))
         .stderr(predicate::str::contains("panicked").not());
 }
@@ -194,11 +205,15 @@ fn exports_are_written_in_every_format() {
 
 #[test]
 fn reference_command_is_added_and_used() {
-    let out = tachy().args(["bench", "--debug-mock", "--json", "--runs", "10", "--reference", "50", "10", "100"]).output().unwrap();
+    let out = tachy()
+        .args(["bench", "--debug-mock", "--json", "--runs", "10", "--reference", "50", "10", "100"])
+        .output()
+        .unwrap();
     let v = json(&out);
     let names: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["command"].as_str().unwrap()).collect();
     assert_eq!(names, ["50", "10", "100"]);
-    let verdicts: Vec<&str> = v["relative"].as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+    let verdicts: Vec<&str> =
+        v["relative"].as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
     assert_eq!(verdicts, ["reference", "faster", "slower"]);
 }
 
@@ -210,7 +225,10 @@ fn baseline_gate_fails_only_on_significant_regressions_over_the_threshold() {
         c.current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "20", "-n", "work"]).args(extra).arg(cmd);
         c
     };
-    bench(&["--save-baseline", "main"], "100").assert().success().stderr(predicate::str::contains("Saved baseline 'main'"));
+    bench(&["--save-baseline", "main"], "100")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Saved baseline 'main'"));
     assert!(dir.path().join(".tachy/baselines/main.json").exists());
 
     // The same distribution: unchanged.
@@ -221,7 +239,10 @@ fn baseline_gate_fails_only_on_significant_regressions_over_the_threshold() {
         .code(1)
         .stdout(predicate::str::contains("REGRESSED").and(predicate::str::contains("FAILED: 1 regression")));
     // 3% slower: significant but within the 5% threshold.
-    bench(&["--baseline", "main"], "103").assert().success().stdout(predicate::str::contains("slower (within threshold)"));
+    bench(&["--baseline", "main"], "103")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("slower (within threshold)"));
     // The same 3% fails a 2% gate.
     bench(&["--baseline", "main", "--max-regression", "2%"], "103").assert().code(1);
     // Faster: reported as an improvement.
@@ -237,7 +258,11 @@ fn baseline_gate_fails_only_on_significant_regressions_over_the_threshold() {
 #[test]
 fn baseline_lacking_a_command_compares_what_matches() {
     let dir = tempfile::tempdir().unwrap();
-    tachy().current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "10", "--save-baseline", "b", "10"]).assert().success();
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--debug-mock", "--runs", "10", "--save-baseline", "b", "10"])
+        .assert()
+        .success();
     tachy()
         .current_dir(dir.path())
         .args(["bench", "--debug-mock", "--runs", "10", "--baseline", "b", "10", "20"])
@@ -255,7 +280,9 @@ fn missing_or_broken_baselines_fail_before_running() {
         .args(["bench", "--baseline", "nope", "this-would-fail-if-run"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no baseline named 'nope'").and(predicate::str::contains("--save-baseline nope")));
+        .stderr(
+            predicate::str::contains("no baseline named 'nope'").and(predicate::str::contains("--save-baseline nope")),
+        );
     std::fs::create_dir_all(dir.path().join(".tachy/baselines")).unwrap();
     std::fs::write(dir.path().join(".tachy/baselines/bad.json"), "{ not json").unwrap();
     tachy()
@@ -283,10 +310,30 @@ fn compare_reads_saved_and_hyperfine_files() {
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("old.json");
     let new = dir.path().join("new.json");
-    tachy().args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "100", "--export-json"]).arg(&old).assert().success();
-    tachy().args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "130", "--export-json"]).arg(&new).assert().success();
-    tachy().args(["bench", "compare"]).arg(&old).arg(&new).assert().code(1).stdout(predicate::str::contains("REGRESSED"));
-    tachy().args(["bench", "compare"]).arg(&new).arg(&old).assert().success().stdout(predicate::str::contains("improved"));
+    tachy()
+        .args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "100", "--export-json"])
+        .arg(&old)
+        .assert()
+        .success();
+    tachy()
+        .args(["bench", "--debug-mock", "--runs", "15", "-q", "-n", "a", "130", "--export-json"])
+        .arg(&new)
+        .assert()
+        .success();
+    tachy()
+        .args(["bench", "compare"])
+        .arg(&old)
+        .arg(&new)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"));
+    tachy()
+        .args(["bench", "compare"])
+        .arg(&new)
+        .arg(&old)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("improved"));
     tachy().args(["bench", "compare", "--max-regression", "50%"]).arg(&old).arg(&new).assert().success();
 
     // A hyperfine export (as written by `hyperfine --export-json`).
@@ -318,7 +365,11 @@ fn compare_rejects_empty_corrupt_and_foreign_files() {
     let cases = [
         ("empty.json", "", "is empty"),
         ("corrupt.json", "{\"results\": [1, 2", "is not valid JSON"),
-        ("foreign.json", "{\"name\": \"package.json\", \"version\": \"1.0.0\"}", "is not a tachy or hyperfine benchmark result"),
+        (
+            "foreign.json",
+            "{\"name\": \"package.json\", \"version\": \"1.0.0\"}",
+            "is not a tachy or hyperfine benchmark result",
+        ),
         ("future.json", "{\"schema\": \"tachy-bench/99\", \"results\": []}", "schema 'tachy-bench/99'"),
     ];
     for (name, text, message) in cases {
@@ -340,8 +391,18 @@ fn compare_rejects_empty_corrupt_and_foreign_files() {
         .stderr(predicate::str::contains("cannot read").and(predicate::str::contains("missing.json")));
     // Nothing in common.
     let other = dir.path().join("other.json");
-    tachy().args(["bench", "--debug-mock", "--runs", "5", "-q", "-n", "zzz", "10", "--export-json"]).arg(&other).assert().success();
-    tachy().args(["bench", "compare"]).arg(&good).arg(&other).assert().code(2).stderr(predicate::str::contains("matches"));
+    tachy()
+        .args(["bench", "--debug-mock", "--runs", "5", "-q", "-n", "zzz", "10", "--export-json"])
+        .arg(&other)
+        .assert()
+        .success();
+    tachy()
+        .args(["bench", "compare"])
+        .arg(&good)
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("matches"));
 }
 
 #[test]
@@ -373,7 +434,10 @@ fn ctrl_c_prints_and_exports_what_was_collected() {
 
 #[test]
 fn mock_text_output_snapshot() {
-    let out = tachy().args(["bench", "--debug-mock", "--runs", "20", "--warmup", "2", "-n", "fast", "-n", "slow", "10", "25"]).output().unwrap();
+    let out = tachy()
+        .args(["bench", "--debug-mock", "--runs", "20", "--warmup", "2", "-n", "fast", "-n", "slow", "10", "25"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     insta::assert_snapshot!(tachy_test::without_machine_lines(&String::from_utf8_lossy(&out.stdout)));
 }
@@ -381,11 +445,43 @@ fn mock_text_output_snapshot() {
 #[test]
 fn mock_markdown_gate_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    tachy().current_dir(dir.path()).args(["bench", "--debug-mock", "--runs", "20", "-q", "--save-baseline", "main", "-n", "parse", "-n", "render", "100", "50"]).assert().success();
+    tachy()
+        .current_dir(dir.path())
+        .args([
+            "bench",
+            "--debug-mock",
+            "--runs",
+            "20",
+            "-q",
+            "--save-baseline",
+            "main",
+            "-n",
+            "parse",
+            "-n",
+            "render",
+            "100",
+            "50",
+        ])
+        .assert()
+        .success();
     let md = dir.path().join("pr.md");
     tachy()
         .current_dir(dir.path())
-        .args(["bench", "--debug-mock", "--runs", "20", "--baseline", "main", "-n", "parse", "-n", "render", "100", "60", "--export-markdown"])
+        .args([
+            "bench",
+            "--debug-mock",
+            "--runs",
+            "20",
+            "--baseline",
+            "main",
+            "-n",
+            "parse",
+            "-n",
+            "render",
+            "100",
+            "60",
+            "--export-markdown",
+        ])
         .arg(&md)
         .assert()
         .code(1);

@@ -17,7 +17,11 @@ fn version_and_help_succeed() {
 
 #[test]
 fn unknown_flag_is_a_usage_error() {
-    tachy().args(["bench", "--no-such-flag", "true"]).assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
+    tachy()
+        .args(["bench", "--no-such-flag", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
 }
 
 #[test]
