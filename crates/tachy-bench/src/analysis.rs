@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use tachy_report::bench::{BENCH_SCHEMA, BenchReport, BenchResult, RelativeRow, ResultStats, RunContext, SpeedVerdict};
+use tachy_report::bench::{
+    BENCH_SCHEMA, BenchReport, BenchResult, Metric, MetricStats, RelativeRow, ResultStats, RunContext, SpeedVerdict,
+};
 
 use crate::{BenchCommand, BenchSettings, Executor, Sample};
 
@@ -42,6 +44,11 @@ pub struct Raw {
 pub fn from_raw(raw: Raw) -> BenchResult {
     let summary = tachy_stats::summarize(&raw.times);
     let mean_of = |xs: &[f64]| if xs.is_empty() { 0.0 } else { tachy_stats::mean(xs) };
+    let cpu_times: Vec<f64> = raw.user_times.iter().zip(&raw.system_times).map(|(u, s)| u + s).collect();
+    let cpu = (cpu_times.len() == raw.times.len())
+        .then(|| tachy_stats::summarize(&cpu_times))
+        .flatten()
+        .map(|c| MetricStats { median: c.median, mad: c.mad, cv: c.cv, median_ci: c.median_ci });
     let stats = summary.as_ref().map(|s| ResultStats {
         runs: s.n,
         warmup_runs: raw.warmup_runs,
@@ -53,6 +60,7 @@ pub fn from_raw(raw: Raw) -> BenchResult {
         median_ci: s.median_ci,
         outliers: tachy_stats::outliers(&raw.times, tachy_stats::OUTLIER_THRESHOLD).len(),
         max_rss_mean: if raw.rss.is_empty() { 0 } else { raw.rss.iter().sum::<u64>() / raw.rss.len() as u64 },
+        cpu,
     });
     let pick = |f: fn(&tachy_stats::Summary) -> f64| summary.as_ref().map_or(0.0, f);
     BenchResult {
@@ -106,16 +114,19 @@ pub fn recompute(r: BenchResult) -> BenchResult {
     })
 }
 
-/// Relative speed of every command with runs against the reference (default: the fastest).
-pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64) -> Vec<RelativeRow> {
-    let measured: Vec<usize> = (0..results.len()).filter(|&i| !results[i].times.is_empty()).collect();
+/// Relative speed of every command with runs against the reference (default: the fastest),
+/// compared on `metric`.
+pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64, metric: Metric) -> Vec<RelativeRow> {
+    let series: Vec<Option<Vec<f64>>> = results.iter().map(|r| r.series(metric).filter(|s| !s.is_empty())).collect();
+    let measured: Vec<usize> = (0..results.len()).filter(|&i| series[i].is_some()).collect();
     if measured.len() < 2 {
         return Vec::new();
     }
-    let reference = reference.filter(|r| measured.contains(r)).unwrap_or_else(|| {
-        *measured.iter().min_by(|&&a, &&b| results[a].median.total_cmp(&results[b].median)).unwrap_or(&0)
-    });
-    let base = &results[reference].times;
+    let median_of = |i: usize| series[i].as_deref().map_or(f64::INFINITY, tachy_stats::median);
+    let reference = reference
+        .filter(|r| measured.contains(r))
+        .unwrap_or_else(|| *measured.iter().min_by(|&&a, &&b| median_of(a).total_cmp(&median_of(b))).unwrap_or(&0));
+    let base = series[reference].as_deref().unwrap_or_default();
     measured
         .iter()
         .map(|&i| {
@@ -128,7 +139,7 @@ pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64) -
                     verdict: SpeedVerdict::Reference,
                 };
             }
-            let comparison = tachy_stats::compare(base, &r.times, alpha);
+            let comparison = tachy_stats::compare(base, series[i].as_deref().unwrap_or_default(), alpha);
             let verdict = match &comparison {
                 Some(c) if c.significant && c.ratio.ratio > 1.0 => SpeedVerdict::Slower,
                 Some(c) if c.significant && c.ratio.ratio < 1.0 => SpeedVerdict::Faster,
@@ -155,10 +166,18 @@ pub fn warnings(results: &[BenchResult], settings: &BenchSettings, context: &Run
         let name = &r.command;
         let Some(s) = &r.stats else { continue };
         if s.cv > NOISY_CV {
-            out.push(format!(
-                "'{name}' varies a lot between runs (CV {:.1}%): the machine is noisy; use more runs or close other programs",
-                s.cv * 100.0
-            ));
+            let steady_cpu = s.cpu.as_ref().filter(|c| c.cv < s.cv / 2.0 && settings.metric == Metric::Wall);
+            match steady_cpu {
+                Some(c) => out.push(format!(
+                    "'{name}' varies a lot in wall time (CV {:.1}%) but little in CPU time (CV {:.1}%): the machine is shared; compare with --metric cpu",
+                    s.cv * 100.0,
+                    c.cv * 100.0
+                )),
+                None => out.push(format!(
+                    "'{name}' varies a lot between runs (CV {:.1}%): the machine is noisy; use more runs or close other programs",
+                    s.cv * 100.0
+                )),
+            }
         }
         let far = tachy_stats::outliers(&r.times, FAR_OUTLIER).len();
         if far > 0 {
@@ -206,11 +225,12 @@ fn load_average() -> Option<[f64; 3]> {
 }
 
 /// Describes where and how the benchmark runs.
-pub fn context(exec: &dyn Executor, interleaved: bool) -> RunContext {
+pub fn context(exec: &dyn Executor, interleaved: bool, metric: Metric) -> RunContext {
     RunContext {
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         shell: exec.shell(),
         shell_overhead: exec.shell_overhead(),
+        metric,
         interleaved,
         cpus: std::thread::available_parallelism().map_or(0, usize::from),
         load_average: load_average(),
@@ -224,7 +244,7 @@ pub fn report(
     context: RunContext,
     interrupted: bool,
 ) -> BenchReport {
-    let relative = relative(&results, settings.reference, settings.alpha);
+    let relative = relative(&results, settings.reference, settings.alpha, settings.metric);
     let warnings = warnings(&results, settings, &context);
     BenchReport {
         schema: BENCH_SCHEMA.to_string(),

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tachy_report::bench::{BENCH_SCHEMA, BenchReport, BenchResult, GateReport, GateRow, GateVerdict};
+use tachy_report::bench::{BENCH_SCHEMA, BenchReport, BenchResult, GateReport, GateRow, GateVerdict, Metric};
 
 use crate::{BenchError, analysis};
 
@@ -138,14 +138,28 @@ pub fn parse_threshold(s: &str) -> Result<f64, BenchError> {
     }
 }
 
+/// The thresholds of a gate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateRule {
+    /// Largest tolerated slowdown as a fraction.
+    pub max_regression: f64,
+    /// Significance level.
+    pub alpha: f64,
+    /// The metric compared.
+    pub metric: Metric,
+}
+
 /// Compares `current` with `baseline`, matched by command name.
+///
+/// Fails with [`BenchError::MetricUnavailable`] when the metric was not recorded on a side
+/// (hyperfine exports have no per-run CPU times).
 pub fn gate(
     label: &str,
     baseline: &[BenchResult],
     current: &[BenchResult],
-    max_regression: f64,
-    alpha: f64,
-) -> GateReport {
+    rule: GateRule,
+) -> Result<GateReport, BenchError> {
+    let GateRule { max_regression, alpha, metric } = rule;
     let mut rows = Vec::new();
     let mut missing_in_baseline = Vec::new();
     for cur in current.iter().filter(|r| !r.times.is_empty()) {
@@ -153,7 +167,14 @@ pub fn gate(
             missing_in_baseline.push(cur.command.clone());
             continue;
         };
-        let Some(comparison) = tachy_stats::compare(&base.times, &cur.times, alpha) else {
+        let unavailable = |side: &str| BenchError::MetricUnavailable {
+            metric: metric.label(),
+            command: cur.command.clone(),
+            side: side.to_string(),
+        };
+        let base_series = base.series(metric).ok_or_else(|| unavailable(label))?;
+        let cur_series = cur.series(metric).ok_or_else(|| unavailable("the current results"))?;
+        let Some(comparison) = tachy_stats::compare(&base_series, &cur_series, alpha) else {
             missing_in_baseline.push(cur.command.clone());
             continue;
         };
@@ -166,8 +187,8 @@ pub fn gate(
         };
         rows.push(GateRow {
             command: cur.command.clone(),
-            baseline_median: base.median,
-            current_median: cur.median,
+            baseline_median: tachy_stats::median(&base_series),
+            current_median: tachy_stats::median(&cur_series),
             comparison,
             verdict,
         });
@@ -178,15 +199,16 @@ pub fn gate(
         .map(|b| b.command.clone())
         .collect();
     let failed = rows.iter().any(|r| r.verdict == GateVerdict::Regressed);
-    GateReport {
+    Ok(GateReport {
         baseline: label.to_string(),
+        metric,
         max_regression,
         alpha,
         rows,
         missing_in_baseline,
         missing_in_current,
         failed,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -200,18 +222,38 @@ mod tests {
         from_raw(Raw { name: name.into(), times, ..Default::default() })
     }
 
+    const RULE: GateRule = GateRule { max_regression: 0.05, alpha: 0.05, metric: Metric::Wall };
+
+    #[test]
+    fn cpu_gate_needs_cpu_times() {
+        let with_cpu = |name: &str, cpu: f64| {
+            let mut r = result(name, 0.2, 20);
+            r.user_times = r.times.iter().map(|t| t * cpu / 0.2 * 0.9).collect();
+            r.system_times = r.times.iter().map(|t| t * cpu / 0.2 * 0.1).collect();
+            analysis::recompute(r)
+        };
+        let rule = GateRule { metric: Metric::Cpu, ..RULE };
+        // Same wall time, 20% more CPU: the CPU gate fails, the wall gate does not.
+        let g = gate("b", &[with_cpu("a", 0.1)], &[with_cpu("a", 0.12)], rule).unwrap();
+        assert!(g.failed);
+        assert!((g.rows[0].baseline_median - 0.1).abs() < 0.005);
+        assert!(!gate("b", &[with_cpu("a", 0.1)], &[with_cpu("a", 0.12)], RULE).unwrap().failed);
+        let err = gate("b", &[result("a", 0.1, 20)], &[with_cpu("a", 0.1)], rule).unwrap_err().to_string();
+        assert!(err.contains("no per-run CPU time"), "{err}");
+    }
+
     #[test]
     fn gate_verdicts() {
         let base = vec![result("a", 0.100, 30), result("b", 0.100, 30), result("c", 0.100, 30), result("d", 0.100, 30)];
         let cur = vec![result("a", 0.100, 30), result("b", 0.120, 30), result("c", 0.103, 30), result("d", 0.080, 30)];
-        let g = gate("main", &base, &cur, 0.05, 0.05);
+        let g = gate("main", &base, &cur, RULE).unwrap();
         let verdicts: Vec<_> = g.rows.iter().map(|r| r.verdict).collect();
         assert_eq!(
             verdicts,
             [GateVerdict::Unchanged, GateVerdict::Regressed, GateVerdict::SlowerWithinThreshold, GateVerdict::Improved]
         );
         assert!(g.failed);
-        let g = gate("main", &base, &cur[..1], 0.05, 0.05);
+        let g = gate("main", &base, &cur[..1], RULE).unwrap();
         assert!(!g.failed);
         assert_eq!(g.missing_in_current, ["b", "c", "d"]);
     }
@@ -219,7 +261,7 @@ mod tests {
     #[test]
     fn regression_must_be_significant() {
         // Three runs a side: exact Mann-Whitney cannot reach p < 0.05, so even +50% passes.
-        let g = gate("x", &[result("a", 0.1, 3)], &[result("a", 0.15, 3)], 0.05, 0.05);
+        let g = gate("x", &[result("a", 0.1, 3)], &[result("a", 0.15, 3)], RULE).unwrap();
         assert!(!g.failed);
         assert_eq!(g.rows[0].verdict, GateVerdict::Unchanged);
     }

@@ -98,6 +98,18 @@ pub enum BenchError {
         /// The schema found.
         found: String,
     },
+    /// The compared metric was not recorded for a command.
+    #[error(
+        "'{command}' in {side} has no per-run {metric} (hyperfine exports record wall time only); compare with --metric wall"
+    )]
+    MetricUnavailable {
+        /// The metric's label.
+        metric: &'static str,
+        /// The command.
+        command: String,
+        /// Which side lacks it.
+        side: String,
+    },
     /// The named baseline does not exist.
     #[error("no baseline named '{name}' (looked for {path}); create it with --save-baseline {name}")]
     BaselineNotFound {

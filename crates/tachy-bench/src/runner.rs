@@ -158,7 +158,7 @@ pub fn run(
     if let RunCount::Fixed(0) = settings.runs {
         return Err(BenchError::InvalidSetting("--runs must be at least 1".into()));
     }
-    let context = analysis::context(exec, settings.interleave);
+    let context = analysis::context(exec, settings.interleave, settings.metric);
     let states = settings.commands.iter().map(|_| State { samples: Vec::new(), planned: None, warmups: 0 }).collect();
     let mut runner = Runner { settings, exec, obs, states };
     let outcome = if settings.interleave { runner.interleaved() } else { runner.sequential() };

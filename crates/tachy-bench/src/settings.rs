@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tachy_report::bench::Metric;
+
 /// One command to benchmark, after parameter substitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchCommand {
@@ -74,6 +76,8 @@ pub struct BenchSettings {
     pub reference: Option<usize>,
     /// Significance level of comparisons.
     pub alpha: f64,
+    /// The metric compared between commands and against baselines.
+    pub metric: Metric,
 }
 
 impl Default for BenchSettings {
@@ -86,6 +90,7 @@ impl Default for BenchSettings {
             ignore_failure: false,
             reference: None,
             alpha: tachy_stats::DEFAULT_ALPHA,
+            metric: Metric::Wall,
         }
     }
 }

@@ -38,6 +38,28 @@ pub struct BenchReport {
     pub interrupted: bool,
 }
 
+/// Which per-run measurement drives comparisons and the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Wall-clock time (`times`).
+    #[default]
+    Wall,
+    /// CPU time of the process: user + system (`user_times` + `system_times`). Far steadier
+    /// than wall time on shared machines, blind to time spent waiting.
+    Cpu,
+}
+
+impl Metric {
+    /// Words for headings: `wall time` or `CPU time`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall time",
+            Metric::Cpu => "CPU time",
+        }
+    }
+}
+
 /// The conditions of a run.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunContext {
@@ -50,6 +72,9 @@ pub struct RunContext {
     /// Median wall time of spawning the shell alone, subtracted from every run.
     #[serde(default)]
     pub shell_overhead: Option<f64>,
+    /// The metric of the relative-speed comparisons.
+    #[serde(default)]
+    pub metric: Metric,
     /// Whether runs of the commands were interleaved.
     #[serde(default)]
     pub interleaved: bool,
@@ -128,6 +153,22 @@ pub struct ResultStats {
     pub outliers: usize,
     /// Mean peak RSS (bytes).
     pub max_rss_mean: u64,
+    /// Statistics of CPU time (user + system) per run, when per-run CPU times are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<MetricStats>,
+}
+
+/// Robust statistics of one metric (seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricStats {
+    /// Median.
+    pub median: f64,
+    /// Median absolute deviation, unscaled.
+    pub mad: f64,
+    /// Coefficient of variation.
+    pub cv: f64,
+    /// Distribution-free confidence interval of the median.
+    pub median_ci: ConfidenceInterval,
 }
 
 /// How one command compares with the reference command.
@@ -163,6 +204,9 @@ pub enum SpeedVerdict {
 pub struct GateReport {
     /// The baseline's name or file.
     pub baseline: String,
+    /// The metric compared.
+    #[serde(default)]
+    pub metric: Metric,
     /// The allowed slowdown as a fraction (0.05 = 5%).
     pub max_regression: f64,
     /// Significance level of the test.
@@ -184,9 +228,9 @@ pub struct GateReport {
 pub struct GateRow {
     /// Display name (the matching key).
     pub command: String,
-    /// Baseline median (s).
+    /// Baseline median of the gate's metric (s).
     pub baseline_median: f64,
-    /// Current median (s).
+    /// Current median of the gate's metric (s).
     pub current_median: f64,
     /// current / baseline, with CI and test.
     pub comparison: Comparison,
@@ -221,6 +265,18 @@ impl GateVerdict {
 }
 
 impl BenchResult {
+    /// The per-run values of `metric`, or `None` when they were not recorded (CPU times are
+    /// absent from hyperfine exports).
+    pub fn series(&self, metric: Metric) -> Option<Vec<f64>> {
+        match metric {
+            Metric::Wall => Some(self.times.clone()),
+            Metric::Cpu => (self.user_times.len() == self.times.len()
+                && self.system_times.len() == self.times.len()
+                && !self.times.is_empty())
+            .then(|| self.user_times.iter().zip(&self.system_times).map(|(u, s)| u + s).collect()),
+        }
+    }
+
     /// The display name with a fallback to the command line.
     pub fn name(&self) -> &str {
         if self.command.is_empty() { &self.command_line } else { &self.command }

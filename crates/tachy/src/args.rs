@@ -114,6 +114,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "ALPHA", default_value_t = tachy_stats::DEFAULT_ALPHA)]
     pub alpha: f64,
 
+    /// What comparisons and the gate compare: wall time, or CPU time (user + system), which
+    /// is far steadier on shared machines for CPU-bound programs.
+    #[arg(long, value_enum, default_value_t = MetricArg::Wall)]
+    pub metric: MetricArg,
+
     /// Save the results as the named baseline.
     #[arg(long, value_name = "NAME")]
     pub save_baseline: Option<String>,
@@ -178,6 +183,27 @@ pub struct CompareArgs {
     /// Significance level of the test.
     #[arg(long, value_name = "ALPHA", default_value_t = tachy_stats::DEFAULT_ALPHA)]
     pub alpha: f64,
+    /// What to compare: wall time or CPU time (user + system).
+    #[arg(long, value_enum, default_value_t = MetricArg::Wall)]
+    pub metric: MetricArg,
+}
+
+/// `--metric` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricArg {
+    /// Wall-clock time.
+    Wall,
+    /// User + system CPU time of the command.
+    Cpu,
+}
+
+impl From<MetricArg> for tachy_report::bench::Metric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::Wall => Self::Wall,
+            MetricArg::Cpu => Self::Cpu,
+        }
+    }
 }
 
 /// Parses `3s`, `500ms`, `2m`, or a bare number of seconds.

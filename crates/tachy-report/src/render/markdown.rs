@@ -49,8 +49,9 @@ pub fn bench(report: &BenchReport) -> String {
     if let Some(gate) = &report.gate {
         let _ = writeln!(
             out,
-            "\n**Baseline `{}`** (fails on a significant slowdown over {}):\n",
+            "\n**Baseline `{}`** (fails on a significant slowdown of {} over {}):\n",
             escape(&gate.baseline),
+            gate.metric.label(),
             format::percent(gate.max_regression)
         );
         let _ = writeln!(out, "| Command | Baseline | Current | Change (95% CI) | p | Verdict |");

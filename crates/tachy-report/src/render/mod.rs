@@ -82,6 +82,7 @@ pub(crate) mod fixture {
                 median_ci: ConfidenceInterval { low: base * 1.01, high: base * 1.08, level: 0.979 },
                 outliers: 0,
                 max_rss_mean: 9 * 1024 * 1024,
+                cpu: None,
             }),
             user_times: vec![base * 0.8; 10],
             system_times: vec![base * 0.1; 10],
@@ -122,6 +123,7 @@ pub(crate) mod fixture {
             ],
             gate: Some(GateReport {
                 baseline: "main".into(),
+                metric: Metric::Wall,
                 max_regression: 0.05,
                 alpha: 0.05,
                 rows: vec![
@@ -148,6 +150,7 @@ pub(crate) mod fixture {
                 started_at: "2026-01-01T00:00:00Z".into(),
                 shell: Some("sh".into()),
                 shell_overhead: Some(0.0006),
+                metric: Metric::Wall,
                 interleaved: true,
                 cpus: 2,
                 load_average: Some([0.5, 0.4, 0.3]),

@@ -62,6 +62,17 @@ fn result(out: &mut String, index: usize, r: &BenchResult) {
             );
             let warm = if s.warmup_runs > 0 { format!(" (+{} warmup)", s.warmup_runs) } else { String::new() };
             let outliers = if s.outliers > 0 { format!(", {} outliers", s.outliers) } else { String::new() };
+            if let Some(cpu) = &s.cpu {
+                let _ = writeln!(
+                    out,
+                    "  CPU (median ± MAD):   {} ± {}   95% CI [{}, {}], CV {}",
+                    t(cpu.median),
+                    t(cpu.mad),
+                    t(cpu.median_ci.low),
+                    t(cpu.median_ci.high),
+                    format::percent(cpu.cv)
+                );
+            }
             let _ = writeln!(
                 out,
                 "  Runs: {}{}, CV {}, peak RSS {}{}",
@@ -89,7 +100,11 @@ fn relative(out: &mut String, report: &BenchReport) {
     if report.relative.len() < 2 {
         return;
     }
-    let _ = writeln!(out, "Relative speed (ratio of medians, 95% bootstrap CI; two-sided Mann-Whitney U test):");
+    let _ = writeln!(
+        out,
+        "Relative speed (ratio of median {}, 95% bootstrap CI; two-sided Mann-Whitney U test):",
+        report.context.metric.label()
+    );
     let width = report.relative.iter().map(|r| r.command.chars().count()).max().unwrap_or(0);
     for row in &report.relative {
         let text = match (row.verdict, &row.comparison) {
@@ -115,8 +130,9 @@ fn gate(out: &mut String, report: &BenchReport) {
     let Some(gate) = &report.gate else { return };
     let _ = writeln!(
         out,
-        "Baseline '{}' (gate: significant slowdown over {}, alpha {}):",
+        "Baseline '{}' (gate: significant slowdown of {} over {}, alpha {}):",
         gate.baseline,
+        gate.metric.label(),
         format::percent(gate.max_regression),
         gate.alpha
     );

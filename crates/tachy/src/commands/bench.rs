@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tachy_bench::baseline::{self, SourceFormat};
+use tachy_bench::baseline::{self, GateRule, SourceFormat};
 use tachy_bench::params::{self, Templates};
 use tachy_bench::{BenchError, BenchSettings, Executor, MockExecutor, ProcessExecutor, RunCount};
 use tachy_report::BenchReport;
@@ -48,7 +48,8 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
     };
 
     if let Some((name, loaded)) = base {
-        let gate = baseline::gate(name, &loaded.results, &report.results, max_regression, settings.alpha);
+        let rule = GateRule { max_regression, alpha: settings.alpha, metric: settings.metric };
+        let gate = baseline::gate(name, &loaded.results, &report.results, rule)?;
         for missing in &gate.missing_in_baseline {
             report.warnings.push(format!("'{missing}' is not in baseline '{name}': not compared"));
         }
@@ -138,6 +139,7 @@ fn settings(args: &BenchArgs) -> Result<BenchSettings> {
         ignore_failure: args.ignore_failure,
         reference,
         alpha: args.alpha,
+        metric: args.metric.into(),
     })
 }
 
@@ -179,7 +181,8 @@ fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
         }
     }
     let label = args.old.display().to_string();
-    let gate = baseline::gate(&label, &old.results, &new.results, max_regression, args.alpha);
+    let rule = GateRule { max_regression, alpha: args.alpha, metric: args.metric.into() };
+    let gate = baseline::gate(&label, &old.results, &new.results, rule)?;
     if gate.rows.is_empty() {
         bail!(
             "no command of {} matches one of {}: results are matched by command name (use -n/--command-name to give runs stable names)",
@@ -196,7 +199,7 @@ fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
         results: new.results,
         relative: Vec::new(),
         gate: Some(gate),
-        context: Default::default(),
+        context: tachy_report::bench::RunContext { metric: args.metric.into(), ..Default::default() },
         warnings,
         interrupted: false,
     };

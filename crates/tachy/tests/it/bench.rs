@@ -487,3 +487,44 @@ fn mock_markdown_gate_snapshot() {
         .code(1);
     insta::assert_snapshot!(std::fs::read_to_string(&md).unwrap());
 }
+
+#[test]
+fn cpu_metric_compares_cpu_time_not_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = dir.path().join("busy.py");
+    std::fs::write(&busy, "sum(range(2_000_000))\n").unwrap();
+    let sleeper = "sleep 0.5";
+    let verdict = |metric: &str| {
+        let out = tachy()
+            .args(["bench", "--json", "--runs", "8", "--metric", metric, "-n", "sleeper", "-n", "busy", sleeper])
+            .arg(py(&busy))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v = json(&out);
+        assert_eq!(v["context"]["metric"], metric);
+        assert!(v["results"][1]["stats"]["cpu"]["median"].as_f64().unwrap() > 0.0);
+        let rel = v["relative"].as_array().unwrap().clone();
+        rel.iter().find(|r| r["verdict"] == "reference").unwrap()["command"].as_str().unwrap().to_string()
+    };
+    // Sleeping costs wall time but almost no CPU; the Python loop costs both.
+    assert_eq!(verdict("cpu"), "sleeper");
+    assert_eq!(verdict("wall"), "busy");
+}
+
+#[test]
+fn cpu_metric_on_a_hyperfine_export_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let hf = write(
+        dir.path(),
+        "hf.json",
+        r#"{"results":[{"command":"a","mean":0.1,"stddev":0.0,"median":0.1,"user":0.09,"system":0.01,"min":0.1,"max":0.1,"times":[0.1,0.1,0.1],"exit_codes":[0,0,0]}]}"#,
+    );
+    tachy()
+        .args(["bench", "compare", "--metric", "cpu"])
+        .arg(&hf)
+        .arg(&hf)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no per-run CPU time").and(predicate::str::contains("--metric wall")));
+}
