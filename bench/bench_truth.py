@@ -10,7 +10,7 @@ Measures, on this machine:
      detected (significant "slower") in at least 16 of 20 repetitions;
   4. the machine's coefficient of variation during the experiments.
 
-Usage:  python3 bench/bench_truth.py [--reps 20] [--tachy target/release/tachy]
+Usage:  python3 bench/bench_truth.py [--reps 20] [--metric wall|cpu] [--tachy target/release/tachy]
 Needs hyperfine on PATH (Debian: apt-get install hyperfine). Takes about 15 minutes.
 """
 
@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--tachy", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "tachy"))
     ap.add_argument("--overhead-runs", type=int, default=1000)
     ap.add_argument("--min-time", default="3s")
+    ap.add_argument("--metric", default="wall", choices=["wall", "cpu"])
+    ap.add_argument("--skip-overhead", action="store_true")
     args = ap.parse_args()
 
     hyperfine = shutil.which("hyperfine") or sys.exit("hyperfine not found: apt-get install hyperfine")
@@ -69,25 +71,29 @@ def main():
     b = f"{py} -c 'sum(range(3150000))'"
     print(f"tachy: {args.tachy}\nhyperfine: {run([hyperfine, '--version']).stdout.strip()}\npython: {py}\n")
 
-    oh = overhead(args.tachy, hyperfine, args.overhead_runs, 5)
-    print("1. harness overhead per run on `true -N` (whole-tool wall / runs, median of 5 alternating invocations)")
-    print(f"   tachy {oh['tachy'] * 1e6:.0f} us, hyperfine {oh['hyperfine'] * 1e6:.0f} us, ratio tachy/hyperfine {oh['tachy'] / oh['hyperfine']:.2f}\n")
+    if not args.skip_overhead:
+        oh = overhead(args.tachy, hyperfine, args.overhead_runs, 5)
+        print("1. harness overhead per run on `true -N` (whole-tool wall / runs, median of 5 alternating invocations)")
+        print(f"   tachy {oh['tachy'] * 1e6:.0f} us, hyperfine {oh['hyperfine'] * 1e6:.0f} us, ratio tachy/hyperfine {oh['tachy'] / oh['hyperfine']:.2f}\n")
+    print(f"metric: {args.metric}")
 
     aa_gate = aa_inter = ab_gate = ab_inter = 0
     cvs = []
-    common = ["--min-time", args.min_time, "-n", "work"]
+    cpu_cvs = []
+    common = ["--min-time", args.min_time, "--metric", args.metric, "-n", "work"]
     for rep in range(1, args.reps + 1):
         # Baseline of A, then gate A (A/A) and B (A/B) against it at the default gate.
         _, base = bench_json(args.tachy, [*common, "--save-baseline", "a", a], work)
         cvs.append(base["results"][0]["stats"]["cv"])
+        cpu_cvs.append(base["results"][0]["stats"]["cpu"]["cv"])
         code_aa, _ = bench_json(args.tachy, [*common, "--baseline", "a", a], work)
         code_ab, rep_ab = bench_json(args.tachy, [*common, "--baseline", "a", b], work)
         aa_gate += code_aa == 1
         row = rep_ab["gate"]["rows"][0]
         ab_gate += row["verdict"] in ("regressed", "slower_within_threshold")
         # Interleaved comparisons in one invocation.
-        _, inter_aa = bench_json(args.tachy, ["--min-time", args.min_time, "-n", "a1", "-n", "a2", a, a], work)
-        _, inter_ab = bench_json(args.tachy, ["--min-time", args.min_time, "-n", "a", "-n", "b", "--reference", "a", a, b], work)
+        _, inter_aa = bench_json(args.tachy, ["--min-time", args.min_time, "--metric", args.metric, "-n", "a1", "-n", "a2", a, a], work)
+        _, inter_ab = bench_json(args.tachy, ["--min-time", args.min_time, "--metric", args.metric, "-n", "a", "-n", "b", "--reference", "a", a, b], work)
         aa_inter += any(r["verdict"] not in ("reference", "no_difference") for r in inter_aa["relative"])
         ab_verdict = [r for r in inter_ab["relative"] if r["command"] == "b"][0]
         ab_inter += ab_verdict["verdict"] == "slower"
@@ -105,7 +111,8 @@ def main():
     print("3. A/B (3.00 vs 3.15 million iterations)")
     print(f"   baseline gate detected a significant slowdown: {ab_gate}/{n}")
     print(f"   interleaved comparison said 'slower': {ab_inter}/{n}")
-    print(f"4. machine CV of A across repetitions: median {statistics.median(cvs) * 100:.1f}%, max {max(cvs) * 100:.1f}%")
+    print(f"4. machine CV of A (wall time): median {statistics.median(cvs) * 100:.1f}%, max {max(cvs) * 100:.1f}%")
+    print(f"   CV of A (CPU time): median {statistics.median(cpu_cvs) * 100:.1f}%, max {max(cpu_cvs) * 100:.1f}%")
     shutil.rmtree(work, ignore_errors=True)
 
 
