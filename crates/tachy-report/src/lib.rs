@@ -8,6 +8,8 @@
 
 pub mod bench;
 pub mod format;
+pub mod profile;
 pub mod render;
 
 pub use bench::BenchReport;
+pub use profile::Profile;

@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod profile;
 pub mod text;
 
 /// A renderer failed (only writers that can fail, such as CSV, return this).

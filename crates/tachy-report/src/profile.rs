@@ -1,0 +1,481 @@
+//! The saved CPU profile of `tachy profile` (schema `tachy-profile/1`) and its aggregations.
+//!
+//! A profile is a frames table, a threads table, a table of distinct stacks with their sample
+//! counts, and a timeline (the offset and stack of every sample), plus metadata. Stacks are
+//! stored root first. `docs/profile-format.md` documents every field.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The value of the `schema` field of a saved profile.
+pub const PROFILE_SCHEMA: &str = "tachy-profile/1";
+
+/// A sampled CPU profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Always [`PROFILE_SCHEMA`].
+    pub schema: String,
+    /// The tachy version that wrote it.
+    pub tachy_version: String,
+    /// What was profiled, how, and how the sampling went.
+    pub meta: ProfileMeta,
+    /// Distinct frames (function, file, line).
+    pub frames: Vec<FrameInfo>,
+    /// Distinct threads.
+    pub threads: Vec<ThreadInfo>,
+    /// Distinct stacks with their sample counts.
+    pub stacks: Vec<StackRecord>,
+    /// Every sample in time order.
+    pub timeline: Timeline,
+}
+
+/// Metadata of a profile.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProfileMeta {
+    /// The profiled command line (launch mode) or the target's command line (attach mode).
+    pub command: Vec<String>,
+    /// Every process sampled (the first is the root).
+    pub pids: Vec<u32>,
+    /// Python version of the root process.
+    #[serde(default)]
+    pub python_version: Option<String>,
+    /// Requested sampling rate (Hz).
+    pub rate_requested: f64,
+    /// Achieved sampling rate (sampling rounds per second of wall time).
+    pub rate_achieved: f64,
+    /// Seconds from the first to the last sampling round.
+    pub duration_secs: f64,
+    /// RFC 3339 UTC start time.
+    pub started_at: String,
+    /// Sampling rounds attempted.
+    pub rounds: u64,
+    /// Stack samples recorded (one per thread per round).
+    pub samples: u64,
+    /// Rounds that started after their deadline (the sampler fell behind).
+    pub late_rounds: u64,
+    /// Sampling attempts that failed.
+    pub errors: u64,
+    /// The first distinct error messages (at most 10).
+    #[serde(default)]
+    pub error_messages: Vec<String>,
+    /// Options the profile was taken with.
+    pub options: ProfileOptions,
+    /// Exit code of the launched program (128 + signal when killed), if it ended.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Why sampling stopped.
+    pub end: EndReason,
+}
+
+/// Sampling options recorded in a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProfileOptions {
+    /// Split by thread.
+    pub threads: bool,
+    /// Idle threads included.
+    pub idle: bool,
+    /// Only the GIL holder sampled.
+    pub gil_only: bool,
+    /// The target was not paused while reading its stacks.
+    pub nonblocking: bool,
+    /// Child processes followed.
+    pub subprocesses: bool,
+    /// Native (C) frames included.
+    pub native: bool,
+}
+
+/// Why sampling stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The program exited.
+    #[default]
+    TargetExited,
+    /// `--duration` elapsed.
+    Duration,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// One frame: a function at a line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FrameInfo {
+    /// Function name.
+    pub function: String,
+    /// Full path of the source file.
+    pub file: String,
+    /// Line number (the line executing, or the call site for callers); 0 when unknown.
+    pub line: i32,
+    /// A shorter path for display (module-relative), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_file: Option<String>,
+}
+
+impl FrameInfo {
+    /// The file as displayed.
+    pub fn display_file(&self) -> &str {
+        self.short_file.as_deref().unwrap_or(&self.file)
+    }
+}
+
+/// One sampled thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    /// Process id.
+    pub pid: u32,
+    /// Python thread id.
+    pub thread_id: u64,
+    /// OS thread id, when known.
+    #[serde(default)]
+    pub os_thread_id: Option<u64>,
+    /// Thread name, when known.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl ThreadInfo {
+    /// A label such as `MainThread (tid 1234)`.
+    pub fn label(&self) -> String {
+        let id = self.os_thread_id.unwrap_or(self.thread_id);
+        match &self.name {
+            Some(n) => format!("{n} (tid {id})"),
+            None => format!("thread {id}"),
+        }
+    }
+}
+
+/// A distinct stack of one thread and how many samples saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackRecord {
+    /// Index into `threads`.
+    pub thread: u32,
+    /// Indices into `frames`, root (outermost) first.
+    pub frames: Vec<u32>,
+    /// Samples of this stack.
+    pub count: u64,
+}
+
+/// Every sample in time order, as two parallel arrays.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Microseconds since the start of sampling.
+    pub offsets_us: Vec<u64>,
+    /// Index into `stacks` of each sample.
+    pub stacks: Vec<u32>,
+}
+
+/// Samples attributed to one function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionStat {
+    /// Function name.
+    pub function: String,
+    /// File (display form).
+    pub file: String,
+    /// Full path of the file.
+    pub path: String,
+    /// Smallest line seen for it (a stand-in for its definition line).
+    pub line: i32,
+    /// Samples where it was the innermost frame.
+    pub self_samples: u64,
+    /// Samples where it was anywhere on the stack (counted once per sample).
+    pub total_samples: u64,
+}
+
+/// Samples attributed to one line (innermost frame only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineStat {
+    /// Function name.
+    pub function: String,
+    /// File (display form).
+    pub file: String,
+    /// Full path of the file.
+    pub path: String,
+    /// Line number.
+    pub line: i32,
+    /// Samples on this line.
+    pub samples: u64,
+}
+
+impl Profile {
+    /// Total samples in the stacks table.
+    pub fn total_samples(&self) -> u64 {
+        self.stacks.iter().map(|s| s.count).sum()
+    }
+
+    /// Per-function self and total samples, sorted by self samples (then total, then name).
+    pub fn functions(&self) -> Vec<FunctionStat> {
+        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut out: Vec<FunctionStat> = Vec::new();
+        let mut fn_of_frame = Vec::with_capacity(self.frames.len());
+        for f in &self.frames {
+            let i = *index.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
+                out.push(FunctionStat {
+                    function: f.function.clone(),
+                    file: f.display_file().to_string(),
+                    path: f.file.clone(),
+                    line: f.line,
+                    self_samples: 0,
+                    total_samples: 0,
+                });
+                out.len() - 1
+            });
+            if f.line > 0 && (out[i].line <= 0 || f.line < out[i].line) {
+                out[i].line = f.line;
+            }
+            fn_of_frame.push(i);
+        }
+        let mut seen: Vec<usize> = Vec::new();
+        for s in &self.stacks {
+            if let Some(&leaf) = s.frames.last()
+                && let Some(&i) = fn_of_frame.get(leaf as usize)
+            {
+                out[i].self_samples += s.count;
+            }
+            seen.clear();
+            for &fr in &s.frames {
+                if let Some(&i) = fn_of_frame.get(fr as usize)
+                    && !seen.contains(&i)
+                {
+                    seen.push(i);
+                    out[i].total_samples += s.count;
+                }
+            }
+        }
+        out.retain(|f| f.total_samples > 0);
+        out.sort_by(|a, b| {
+            b.self_samples
+                .cmp(&a.self_samples)
+                .then(b.total_samples.cmp(&a.total_samples))
+                .then_with(|| a.function.cmp(&b.function))
+        });
+        out
+    }
+
+    /// Per-line samples of innermost frames, sorted by samples.
+    pub fn lines(&self) -> Vec<LineStat> {
+        let mut counts: HashMap<u32, u64> = HashMap::new();
+        for s in &self.stacks {
+            if let Some(&leaf) = s.frames.last() {
+                *counts.entry(leaf).or_insert(0) += s.count;
+            }
+        }
+        let mut merged: HashMap<(&str, &str, i32), u64> = HashMap::new();
+        for (fr, n) in counts {
+            if let Some(f) = self.frames.get(fr as usize) {
+                *merged.entry((f.function.as_str(), f.file.as_str(), f.line)).or_insert(0) += n;
+            }
+        }
+        let short: HashMap<&str, &str> = self.frames.iter().map(|f| (f.file.as_str(), f.display_file())).collect();
+        let mut out: Vec<LineStat> = merged
+            .into_iter()
+            .map(|((function, file, line), samples)| LineStat {
+                function: function.to_string(),
+                file: short.get(file).copied().unwrap_or(file).to_string(),
+                path: file.to_string(),
+                line,
+                samples,
+            })
+            .collect();
+        out.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+        out
+    }
+
+    /// Whether more than one process was sampled.
+    pub fn multi_process(&self) -> bool {
+        let first = self.threads.first().map(|t| t.pid);
+        self.threads.iter().any(|t| Some(t.pid) != first)
+    }
+}
+
+/// Builds a profile sample by sample, deduplicating frames, threads and stacks.
+#[derive(Debug, Default)]
+pub struct ProfileBuilder {
+    frames: Vec<FrameInfo>,
+    frame_index: HashMap<(String, String, i32), u32>,
+    threads: Vec<ThreadInfo>,
+    thread_index: HashMap<(u32, u64), u32>,
+    stacks: Vec<StackRecord>,
+    stack_index: HashMap<(u32, Vec<u32>), u32>,
+    timeline: Timeline,
+    scratch: Vec<u32>,
+}
+
+impl ProfileBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Interns a frame and returns its index.
+    pub fn frame(&mut self, function: &str, file: &str, line: i32, short_file: Option<&str>) -> u32 {
+        if let Some(&i) = self.frame_index.get(&(function.to_string(), file.to_string(), line)) {
+            return i;
+        }
+        let i = self.frames.len() as u32;
+        self.frames.push(FrameInfo {
+            function: function.to_string(),
+            file: file.to_string(),
+            line,
+            short_file: short_file.filter(|s| *s != file).map(str::to_string),
+        });
+        self.frame_index.insert((function.to_string(), file.to_string(), line), i);
+        i
+    }
+
+    /// Interns a thread (updating its name and OS id when newly known) and returns its index.
+    pub fn thread(&mut self, pid: u32, thread_id: u64, os_thread_id: Option<u64>, name: Option<&str>) -> u32 {
+        if let Some(&i) = self.thread_index.get(&(pid, thread_id)) {
+            let t = &mut self.threads[i as usize];
+            if t.name.is_none() {
+                t.name = name.map(str::to_string);
+            }
+            if t.os_thread_id.is_none() {
+                t.os_thread_id = os_thread_id;
+            }
+            return i;
+        }
+        let i = self.threads.len() as u32;
+        self.threads.push(ThreadInfo { pid, thread_id, os_thread_id, name: name.map(str::to_string) });
+        self.thread_index.insert((pid, thread_id), i);
+        i
+    }
+
+    /// Records one sample of `thread` whose frames (indices from [`Self::frame`]) are given
+    /// root first, taken `offset_us` after the start.
+    pub fn sample(&mut self, thread: u32, frames_root_first: &[u32], offset_us: u64) {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(frames_root_first);
+        let key = (thread, std::mem::take(&mut self.scratch));
+        let idx = match self.stack_index.get(&key) {
+            Some(&i) => {
+                self.stacks[i as usize].count += 1;
+                self.scratch = key.1;
+                i
+            }
+            None => {
+                let i = self.stacks.len() as u32;
+                self.stacks.push(StackRecord { thread, frames: key.1.clone(), count: 1 });
+                self.stack_index.insert(key, i);
+                i
+            }
+        };
+        self.timeline.offsets_us.push(offset_us);
+        self.timeline.stacks.push(idx);
+    }
+
+    /// Samples recorded so far.
+    pub fn samples(&self) -> u64 {
+        self.timeline.stacks.len() as u64
+    }
+
+    /// Finishes the profile.
+    pub fn finish(self, mut meta: ProfileMeta) -> Profile {
+        meta.samples = self.timeline.stacks.len() as u64;
+        Profile {
+            schema: PROFILE_SCHEMA.to_string(),
+            tachy_version: env!("CARGO_PKG_VERSION").to_string(),
+            meta,
+            frames: self.frames,
+            threads: self.threads,
+            stacks: self.stacks,
+            timeline: self.timeline,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+
+    /// A small deterministic profile: main -> work (60), main -> parse -> json (30), idle main (10).
+    pub fn profile() -> Profile {
+        let mut b = ProfileBuilder::new();
+        let main = b.frame("<module>", "/app/main.py", 10, Some("main.py"));
+        let work = b.frame("work", "/app/main.py", 3, Some("main.py"));
+        let parse = b.frame("parse", "/app/parse.py", 7, Some("parse.py"));
+        let json = b.frame("loads", "/usr/lib/python3.11/json/__init__.py", 346, Some("json/__init__.py"));
+        let t = b.thread(42, 1, Some(4242), Some("MainThread"));
+        let w = b.thread(42, 2, Some(4243), Some("worker"));
+        let mut t_us = 0;
+        for i in 0..100u64 {
+            t_us += 10_000;
+            match i % 10 {
+                0..=5 => b.sample(t, &[main, work], t_us),
+                6..=8 => b.sample(w, &[main, parse, json], t_us),
+                _ => b.sample(t, &[main], t_us),
+            }
+        }
+        b.finish(ProfileMeta {
+            command: vec!["python3".into(), "main.py".into()],
+            pids: vec![42],
+            python_version: Some("3.11.7".into()),
+            rate_requested: 100.0,
+            rate_achieved: 99.5,
+            duration_secs: 1.0,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            rounds: 100,
+            late_rounds: 1,
+            errors: 0,
+            options: ProfileOptions { threads: true, ..Default::default() },
+            exit_code: Some(0),
+            ..Default::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_deduplicates_and_counts() {
+        let p = fixture::profile();
+        assert_eq!(p.frames.len(), 4);
+        assert_eq!(p.threads.len(), 2);
+        assert_eq!(p.stacks.len(), 3);
+        assert_eq!(p.total_samples(), 100);
+        assert_eq!(p.meta.samples, 100);
+        assert_eq!(p.timeline.stacks.len(), 100);
+    }
+
+    #[test]
+    fn functions_have_self_and_total() {
+        let f = fixture::profile().functions();
+        let get = |name: &str| f.iter().find(|x| x.function == name).unwrap().clone();
+        assert_eq!(f[0].function, "work");
+        assert_eq!((get("work").self_samples, get("work").total_samples), (60, 60));
+        assert_eq!((get("<module>").self_samples, get("<module>").total_samples), (10, 100));
+        assert_eq!((get("parse").self_samples, get("parse").total_samples), (0, 30));
+        assert_eq!(get("loads").file, "json/__init__.py");
+    }
+
+    #[test]
+    fn recursion_counts_total_once() {
+        let mut b = ProfileBuilder::new();
+        let f1 = b.frame("fib", "/f.py", 1, None);
+        let f2 = b.frame("fib", "/f.py", 2, None);
+        let t = b.thread(1, 1, None, None);
+        b.sample(t, &[f1, f2, f2], 0);
+        let p = b.finish(ProfileMeta::default());
+        let f = p.functions();
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].self_samples, f[0].total_samples, f[0].line), (1, 1, 1));
+    }
+
+    #[test]
+    fn lines_are_innermost_frames() {
+        let l = fixture::profile().lines();
+        assert_eq!((l[0].function.as_str(), l[0].line, l[0].samples), ("work", 3, 60));
+        assert_eq!(l.iter().map(|x| x.samples).sum::<u64>(), 100);
+    }
+
+    #[test]
+    fn thread_names_fill_in_later() {
+        let mut b = ProfileBuilder::new();
+        let t = b.thread(1, 7, None, None);
+        assert_eq!(b.thread(1, 7, Some(70), Some("late")), t);
+        let p = b.finish(ProfileMeta::default());
+        assert_eq!(p.threads[0].label(), "late (tid 70)");
+    }
+}
