@@ -479,3 +479,68 @@ mod tests {
         assert_eq!(p.threads[0].label(), "late (tid 70)");
     }
 }
+
+/// The comparison of two profiles (`tachy profile diff`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDiff {
+    /// `tachy-profile-diff/1`.
+    pub schema: String,
+    /// Command of the earlier profile.
+    pub before_command: String,
+    /// Command of the later profile.
+    pub after_command: String,
+    /// Samples in the earlier profile.
+    pub before_samples: u64,
+    /// Samples in the later profile.
+    pub after_samples: u64,
+    /// `--fail-if-grows` limit in percentage points, if given.
+    pub fail_if_grows: Option<f64>,
+    /// True when a function's self share grew significantly by more than the limit.
+    pub failed: bool,
+    /// One row per function seen in either profile, largest self change first.
+    pub rows: Vec<DiffRow>,
+}
+
+/// One function's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffRow {
+    /// Function name.
+    pub function: String,
+    /// File (display form).
+    pub file: String,
+    /// Line (from the later profile when present).
+    pub line: i32,
+    /// Change of the self share.
+    pub self_share: ShareChange,
+    /// Change of the total share.
+    pub total_share: ShareChange,
+}
+
+/// A change of a share (fractions of samples, 0..1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShareChange {
+    /// Share before.
+    pub before: f64,
+    /// Share after.
+    pub after: f64,
+    /// after - before.
+    pub delta: f64,
+    /// Lower end of the 95% interval of the change.
+    pub ci_low: f64,
+    /// Upper end of the 95% interval of the change.
+    pub ci_high: f64,
+    /// The conclusion.
+    pub verdict: DiffVerdict,
+}
+
+/// Conclusion about one share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffVerdict {
+    /// Significantly larger.
+    Grew,
+    /// Significantly smaller.
+    Shrank,
+    /// Within noise.
+    Noise,
+}

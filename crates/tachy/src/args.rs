@@ -18,11 +18,163 @@ pub struct Cli {
 
 /// The tachy commands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Benchmark commands: interleaved runs, robust statistics, significance tests,
     /// baselines and a regression gate.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Bench(BenchArgs),
+    /// Sampling CPU profiler for Python: launch a program or attach to a PID; flamegraph,
+    /// speedscope, pprof, Chrome trace; `show` re-renders, `diff` compares two profiles.
+    #[command(args_conflicts_with_subcommands = true)]
+    Profile(ProfileArgs),
+}
+
+/// `tachy profile`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy profile -- python3 app.py --port 8000\n  tachy profile --pid 1234 --duration 30 -o app.json --format flamegraph\n  tachy profile show app.json --format pprof -o app.pb.gz\n  tachy profile diff before.json after.json --fail-if-grows 5"
+)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub action: Option<ProfileAction>,
+
+    /// Attach to this running process instead of launching one.
+    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+
+    /// Samples per second.
+    #[arg(short, long, value_name = "HZ", default_value_t = 100.0)]
+    pub rate: f64,
+
+    /// Stop after this long (e.g. 30s); by default, when the program exits or on Ctrl-C.
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Also profile child Python processes (e.g. multiprocessing workers).
+    #[arg(short, long)]
+    pub subprocesses: bool,
+
+    /// Split stacks by thread (thread names shown).
+    #[arg(short, long)]
+    pub threads: bool,
+
+    /// Include idle threads (waiting on locks, I/O or sleep).
+    #[arg(short, long)]
+    pub idle: bool,
+
+    /// Only sample the thread holding the GIL.
+    #[arg(long)]
+    pub gil: bool,
+
+    /// Do not pause the program while reading its stacks (lower overhead, rare torn stacks).
+    #[arg(long)]
+    pub nonblocking: bool,
+
+    /// Include native (C/C++) frames.
+    #[arg(long)]
+    pub native: bool,
+
+    /// Save the profile (tachy JSON) to FILE; other formats are written beside it.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub render: ProfileRenderArgs,
+
+    /// The program to launch, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// Rendering options shared by `tachy profile` and `tachy profile show`.
+#[derive(Debug, Args)]
+pub struct ProfileRenderArgs {
+    /// Output formats (repeatable): text, json, collapsed, flamegraph, speedscope, pprof, chrome.
+    #[arg(short, long = "format", value_enum, value_name = "FORMAT", global = true)]
+    pub formats: Vec<ProfileFormatArg>,
+
+    /// Show hot lines, and label frames by line in flamegraphs and collapsed stacks.
+    #[arg(long, global = true)]
+    pub lines: bool,
+
+    /// Rows in each table of the text summary.
+    #[arg(long, value_name = "N", default_value_t = 15, global = true)]
+    pub top: usize,
+}
+
+/// `--format` values of `tachy profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileFormatArg {
+    /// Terminal summary (to stdout).
+    Text,
+    /// The saved tachy profile.
+    Json,
+    /// Collapsed stacks (flamegraph.pl / inferno input).
+    Collapsed,
+    /// Flamegraph SVG.
+    Flamegraph,
+    /// speedscope JSON.
+    Speedscope,
+    /// pprof protobuf, gzipped.
+    Pprof,
+    /// Chrome trace events.
+    Chrome,
+}
+
+impl From<ProfileFormatArg> for tachy_report::render::profile::ProfileFormat {
+    fn from(f: ProfileFormatArg) -> Self {
+        use tachy_report::render::profile::ProfileFormat as F;
+        match f {
+            ProfileFormatArg::Text => F::Text,
+            ProfileFormatArg::Json => F::Json,
+            ProfileFormatArg::Collapsed => F::Collapsed,
+            ProfileFormatArg::Flamegraph => F::Flamegraph,
+            ProfileFormatArg::Speedscope => F::Speedscope,
+            ProfileFormatArg::Pprof => F::Pprof,
+            ProfileFormatArg::Chrome => F::Chrome,
+        }
+    }
+}
+
+/// `tachy profile` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Re-render a saved profile without re-running.
+    Show(ProfileShowArgs),
+    /// Compare two saved profiles function by function.
+    Diff(ProfileDiffArgs),
+}
+
+/// `tachy profile show`.
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// A profile saved with `tachy profile -o`.
+    pub file: std::path::PathBuf,
+    /// Write to this file instead of stdout (needed for pprof, which is binary).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// `tachy profile diff`.
+#[derive(Debug, Args)]
+pub struct ProfileDiffArgs {
+    /// The earlier profile.
+    pub before: std::path::PathBuf,
+    /// The later profile.
+    pub after: std::path::PathBuf,
+    /// Exit 1 when a function's self share grew significantly by more than PCT points.
+    #[arg(long, value_name = "PCT")]
+    pub fail_if_grows: Option<f64>,
+    /// Write a differential flamegraph SVG to this file.
+    #[arg(short, long, value_name = "SVG")]
+    pub output: Option<std::path::PathBuf>,
+    /// Print the diff as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Rows in the table.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
 }
 
 /// `tachy bench`.

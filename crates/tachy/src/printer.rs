@@ -94,3 +94,37 @@ impl Observer for Progress {
         self.bar.inc(1);
     }
 }
+
+/// A spinner on stderr while sampling, hidden when stderr is not a terminal or with `--quiet`.
+pub struct ProfileProgress {
+    bar: ProgressBar,
+}
+
+impl ProfileProgress {
+    /// A spinner.
+    pub fn new(quiet: bool) -> Self {
+        let visible = !quiet && std::io::stderr().is_terminal();
+        let bar = if visible { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message("starting the program");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ProfileProgress { bar }
+    }
+
+    /// Removes the spinner.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl tachy_profile::Observer for ProfileProgress {
+    fn attached(&mut self, pid: u32, version: &str) {
+        self.bar.set_message(format!("sampling pid {pid} (Python {version}); Ctrl-C stops"));
+    }
+
+    fn progress(&mut self, samples: u64, elapsed: std::time::Duration) {
+        self.bar.set_message(format!("sampling: {samples} samples in {:.1} s; Ctrl-C stops", elapsed.as_secs_f64()));
+    }
+}

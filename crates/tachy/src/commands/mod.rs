@@ -5,10 +5,12 @@ use crate::ExitStatus;
 use crate::args::{Cli, Command};
 
 pub mod bench;
+pub mod profile;
 
 /// Dispatches to the command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Bench(args) => bench::run(args, cli.quiet),
+        Command::Profile(args) => profile::run(args, cli.quiet),
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod chrome;
 pub mod collapsed;
+pub mod diff;
 pub mod flamegraph;
 pub mod pprof;
 pub mod speedscope;

@@ -1,0 +1,570 @@
+//! The sampling loop: attach py-spy's stack reader to the target (and, on request, to its
+//! child processes), read every thread's stack on a fixed schedule of deadlines, and build a
+//! [`Profile`].
+//!
+//! Rounds are scheduled by deadline: each deadline is the previous one plus the interval times
+//! a random factor in [0.5, 1.5) (mean 1, so the mean rate is exact, and periodic programs do
+//! not alias with the samples). A slow round shortens the next sleep instead of shifting every
+//! later round, so the achieved rate does not drift below the requested one.
+//! When the sampler falls more than a whole interval behind, missed rounds are skipped and
+//! counted as late rather than bunched together.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use py_spy::config::LockingStrategy;
+use py_spy::{Config, PythonSpy, StackTrace};
+use tachy_process::interrupt;
+use tachy_report::profile::{EndReason, Profile, ProfileBuilder, ProfileMeta, ProfileOptions};
+
+use crate::{ProfileError, target};
+
+/// How long to wait for a launched program's interpreter to become readable.
+pub const ATTACH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a non-Python executable may keep failing before it is called not Python.
+const NOT_PYTHON_GRACE: Duration = Duration::from_secs(1);
+/// How often child processes are looked for with `--subprocesses`.
+const CHILD_SCAN_EVERY: Duration = Duration::from_millis(100);
+/// How long a new child may stay unreadable before tachy stops trying it.
+const CHILD_ATTACH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What to profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Launch this command (its stdio passes through) and profile it until it exits.
+    Launch(Vec<String>),
+    /// Attach to a running process.
+    Pid(u32),
+}
+
+/// Resolved options of one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileSettings {
+    /// The target.
+    pub target: Target,
+    /// Sampling rounds per second.
+    pub rate: f64,
+    /// Stop after this long (default: until the program exits or Ctrl-C).
+    pub duration: Option<Duration>,
+    /// Follow child processes.
+    pub subprocesses: bool,
+    /// Split stacks by thread in renderers.
+    pub threads: bool,
+    /// Include idle threads.
+    pub idle: bool,
+    /// Sample only the thread holding the GIL.
+    pub gil_only: bool,
+    /// Do not pause the target while reading it.
+    pub nonblocking: bool,
+    /// Include native (C) frames.
+    pub native: bool,
+}
+
+impl ProfileSettings {
+    /// Default options for a target.
+    pub fn new(target: Target) -> Self {
+        ProfileSettings {
+            target,
+            rate: 100.0,
+            duration: None,
+            subprocesses: false,
+            threads: false,
+            idle: false,
+            gil_only: false,
+            nonblocking: false,
+            native: false,
+        }
+    }
+}
+
+/// Receives progress while sampling.
+pub trait Observer {
+    /// The stack reader is attached to `pid` (Python `version`).
+    fn attached(&mut self, _pid: u32, _version: &str) {}
+    /// Called about ten times a second with the samples so far.
+    fn progress(&mut self, _samples: u64, _elapsed: Duration) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Observer for NoProgress {}
+
+/// A finished (or interrupted) profile.
+#[derive(Debug)]
+pub struct ProfileOutcome {
+    /// The profile (possibly with few samples when the target ended early).
+    pub profile: Profile,
+    /// A note for the user when the profile is partial (crash, early exit, interruption).
+    pub notes: Vec<String>,
+}
+
+struct Spy {
+    pid: u32,
+    spy: PythonSpy,
+}
+
+fn py_config(s: &ProfileSettings) -> Config {
+    Config {
+        blocking: if s.nonblocking { LockingStrategy::NonBlocking } else { LockingStrategy::Lock },
+        native: s.native,
+        gil_only: s.gil_only,
+        include_idle: s.idle,
+        subprocesses: s.subprocesses,
+        sampling_rate: s.rate.round().max(1.0) as u64,
+        show_line_numbers: true,
+        include_thread_ids: s.threads,
+        ..Config::default()
+    }
+}
+
+fn is_python_name(program: &str) -> bool {
+    Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("python") || n.starts_with("pypy"))
+}
+
+/// Checks the command before launching it: the program exists, and a Python script argument
+/// exists.
+fn check_launch(argv: &[String]) -> Result<(), ProfileError> {
+    let Some(program) = argv.first() else {
+        return Err(ProfileError::InvalidSetting(
+            "nothing to profile: give a command after `--` (e.g. `tachy profile -- python app.py`) or --pid PID".into(),
+        ));
+    };
+    if tachy_process::python::which(std::ffi::OsStr::new(program)).is_none() {
+        return Err(ProfileError::ProgramNotFound(program.clone()));
+    }
+    if is_python_name(program)
+        && let Some(script) = argv[1..].iter().find(|a| !a.starts_with('-'))
+        && script.ends_with(".py")
+        && argv[1..].iter().take_while(|a| *a != script).all(|a| !matches!(a.as_str(), "-c" | "-m"))
+        && !Path::new(script).exists()
+    {
+        return Err(ProfileError::ScriptNotFound(PathBuf::from(script)));
+    }
+    Ok(())
+}
+
+fn describe_status(status: std::process::ExitStatus) -> (i32, String) {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) if (129..160).contains(&c) => (c, format!("exit code {c}: killed by signal {}", c - 128)),
+        (Some(c), _) => (c, format!("exit code {c}")),
+        (None, Some(s)) => (128 + s, format!("killed by signal {s}")),
+        _ => (-1, "unknown status".into()),
+    }
+}
+
+fn not_python(pid: u32, err: &anyhow::Error) -> ProfileError {
+    let command = target::cmdline(pid);
+    let command = if command.is_empty() { target::exe(pid).unwrap_or_else(|| "?".into()) } else { command };
+    ProfileError::NotPython { pid, command, detail: format!("{err}") }
+}
+
+fn classify(pid: u32, err: anyhow::Error) -> ProfileError {
+    if !target::alive(pid) {
+        return ProfileError::NoSuchProcess(pid);
+    }
+    if target::is_permission_error(&err) {
+        let (cause, fix) = target::ptrace_hint(pid);
+        return ProfileError::PermissionDenied { pid, cause, fix };
+    }
+    not_python(pid, &err)
+}
+
+/// Attaches to a launched child, retrying while its interpreter starts up.
+fn attach_launched(child: &mut Child, command: &str, config: &Config) -> Result<PythonSpy, ProfileError> {
+    let start = Instant::now();
+    let mut program: Option<u32> = None;
+    loop {
+        if interrupt::interrupted() {
+            stop_child(child);
+            return Err(ProfileError::InterruptedBeforeSample);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(ProfileError::ExitedBeforeSample {
+                command: command.to_string(),
+                status: describe_status(status).1,
+            });
+        }
+        // The program is the wrapper's only child.
+        if program.is_none() {
+            program = target::descendants(child.id()).first().copied();
+        }
+        let Some(pid) = program else {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        };
+        let err = match PythonSpy::new(pid as py_spy::Pid, config) {
+            Ok(spy) => return Ok(spy),
+            Err(e) => e,
+        };
+        let elapsed = start.elapsed();
+        let looks_python = target::exe(pid).is_some_and(|e| {
+            let name = Path::new(&e).file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            name.contains("python") || name.contains("pypy")
+        });
+        if target::is_permission_error(&err)
+            || elapsed > ATTACH_TIMEOUT
+            || (elapsed > NOT_PYTHON_GRACE && !looks_python)
+        {
+            let e = classify(pid, err);
+            stop_child(child);
+            return Err(e);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Stops a launched program (the wrapper's children first): SIGINT (Python's
+/// KeyboardInterrupt) and a grace period, then SIGKILL.
+fn stop_child(child: &mut Child) -> Option<std::process::ExitStatus> {
+    if let Ok(Some(s)) = child.try_wait() {
+        return Some(s);
+    }
+    let pid = child.id() as libc::pid_t;
+    for p in target::descendants(child.id()) {
+        // SAFETY: plain signal to a descendant of ours.
+        unsafe { libc::kill(p as libc::pid_t, libc::SIGINT) };
+    }
+    // SAFETY: signalling our own, not yet reaped, child.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for p in target::descendants(child.id()) {
+        // SAFETY: plain signal to a descendant of ours.
+        unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+/// Multipliers of the sampling interval, uniform in [0.5, 1.5): the mean rate is exact, and
+/// programs that do something periodically cannot line up with the samples (aliasing).
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Self {
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x9E37, |d| d.as_nanos() as u64);
+        Jitter(seed | 1)
+    }
+
+    fn next(&mut self) -> f64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let x = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        0.5 + (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+struct Recorder<'a> {
+    builder: ProfileBuilder,
+    settings: &'a ProfileSettings,
+    errors: u64,
+    messages: Vec<String>,
+}
+
+impl Recorder<'_> {
+    fn record(&mut self, traces: &[StackTrace], offset_us: u64) {
+        let mut frames = Vec::new();
+        for trace in traces {
+            if !self.settings.idle && !trace.active {
+                continue;
+            }
+            if self.settings.gil_only && !trace.owns_gil {
+                continue;
+            }
+            frames.clear();
+            for f in trace.frames.iter().rev() {
+                frames.push(self.builder.frame(&f.name, &f.filename, f.line, f.short_filename.as_deref()));
+            }
+            let thread = self.builder.thread(
+                trace.pid as u32,
+                trace.thread_id,
+                trace.os_thread_id,
+                trace.thread_name.as_deref(),
+            );
+            self.builder.sample(thread, &frames, offset_us);
+        }
+    }
+
+    fn error(&mut self, pid: u32, err: &anyhow::Error) {
+        self.errors += 1;
+        let msg = format!("pid {pid}: {err:#}");
+        if self.messages.len() < 10 && !self.messages.contains(&msg) {
+            self.messages.push(msg);
+        }
+    }
+}
+
+/// Profiles the target until it exits, the duration elapses or Ctrl-C.
+pub fn run(settings: &ProfileSettings, observer: &mut dyn Observer) -> Result<ProfileOutcome, ProfileError> {
+    if !(settings.rate.is_finite() && settings.rate > 0.0 && settings.rate <= 10_000.0) {
+        return Err(ProfileError::InvalidSetting(format!(
+            "--rate must be between 1 and 10000 samples per second, got {}",
+            settings.rate
+        )));
+    }
+    if settings.native && !cfg!(feature = "unwind") {
+        return Err(ProfileError::NativeUnsupported);
+    }
+    let config = py_config(settings);
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+
+    let (mut child, root_spy, command) = match &settings.target {
+        Target::Launch(argv) => {
+            check_launch(argv)?;
+            let command = argv.join(" ");
+            // A waiting `sh` parent keeps the program's exit status: py-spy's ptrace lock can
+            // reap a traced process as it exits, but the kernel then still reports the exit to
+            // the real parent (`sh`), which exits with the same status.
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg("\"$@\"; exit $?")
+                .arg("tachy-launch")
+                .args(argv)
+                .spawn()
+                .map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
+            let spy = attach_launched(&mut child, &command, &config)?;
+            (Some(child), spy, argv.clone())
+        }
+        Target::Pid(pid) => {
+            let pid = *pid;
+            if !target::alive(pid) {
+                return Err(ProfileError::NoSuchProcess(pid));
+            }
+            let spy = PythonSpy::new(pid as py_spy::Pid, &config).map_err(|e| classify(pid, e))?;
+            let cmd = target::cmdline(pid);
+            (None, spy, cmd.split(' ').map(str::to_string).collect())
+        }
+    };
+    let root_pid = root_spy.pid as u32;
+    let version = root_spy.version.to_string();
+    observer.attached(root_pid, &version);
+
+    let mut spies = vec![Spy { pid: root_pid, spy: root_spy }];
+    let mut pids = vec![root_pid];
+    let mut pending: HashMap<u32, Instant> = HashMap::new();
+    let mut given_up: Vec<u32> = Vec::new();
+    let mut rec = Recorder { builder: ProfileBuilder::new(), settings, errors: 0, messages: Vec::new() };
+
+    let interval = Duration::from_secs_f64(1.0 / settings.rate);
+    let start = Instant::now();
+    let mut next = start;
+    let mut rounds = 0u64;
+    let mut late = 0u64;
+    let mut last_scan = start;
+    let mut last_progress = start;
+    let mut exit_status: Option<std::process::ExitStatus> = None;
+    let mut status_lost = false;
+    let mut jitter = Jitter::new();
+    let end;
+
+    loop {
+        if interrupt::interrupted() {
+            end = EndReason::Interrupted;
+            break;
+        }
+        let now = Instant::now();
+        if settings.duration.is_some_and(|d| now.duration_since(start) >= d) {
+            end = EndReason::Duration;
+            break;
+        }
+        let offset_us = now.duration_since(start).as_micros() as u64;
+        spies.retain_mut(|s| match s.spy.get_stack_traces() {
+            Ok(traces) => {
+                rec.record(&traces, offset_us);
+                true
+            }
+            Err(e) => {
+                if target::alive(s.pid) {
+                    rec.error(s.pid, &e);
+                    true
+                } else {
+                    false
+                }
+            }
+        });
+        rounds += 1;
+
+        if let Some(c) = child.as_mut() {
+            match c.try_wait() {
+                Ok(Some(status)) => {
+                    exit_status = Some(status);
+                    end = EndReason::TargetExited;
+                    break;
+                }
+                Ok(None) => {}
+                // The stack reader's ptrace lock can reap the exiting main thread before we
+                // do: the program has ended, its status is lost.
+                Err(_) => {
+                    status_lost = true;
+                    end = EndReason::TargetExited;
+                    break;
+                }
+            }
+        }
+        if !spies.iter().any(|s| s.pid == root_pid) && !target::alive(root_pid) {
+            end = EndReason::TargetExited;
+            break;
+        }
+
+        if settings.subprocesses && now.duration_since(last_scan) >= CHILD_SCAN_EVERY {
+            last_scan = now;
+            for pid in target::descendants(root_pid) {
+                if spies.iter().any(|s| s.pid == pid) || given_up.contains(&pid) {
+                    continue;
+                }
+                let first = *pending.entry(pid).or_insert(now);
+                match PythonSpy::new(pid as py_spy::Pid, &config) {
+                    Ok(spy) => {
+                        pending.remove(&pid);
+                        if !pids.contains(&pid) {
+                            pids.push(pid);
+                        }
+                        spies.push(Spy { pid, spy });
+                    }
+                    Err(_) if now.duration_since(first) > CHILD_ATTACH_TIMEOUT => {
+                        pending.remove(&pid);
+                        given_up.push(pid);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+
+        if now.duration_since(last_progress) >= Duration::from_millis(100) {
+            last_progress = now;
+            observer.progress(rec.builder.samples(), now.duration_since(start));
+        }
+
+        next += interval.mul_f64(jitter.next());
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            late += 1;
+            if now.duration_since(next) > interval {
+                next = now;
+            }
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let mut notes = Vec::new();
+    if status_lost {
+        notes.push("the program ended, but its exit status was lost".to_string());
+    }
+    if let Some(c) = child.as_mut()
+        && exit_status.is_none()
+        && !status_lost
+    {
+        if end == EndReason::TargetExited {
+            // The program is gone; its waiting parent exits with its status in a moment.
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while exit_status.is_none() && Instant::now() < deadline {
+                exit_status = c.try_wait().ok().flatten();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        if exit_status.is_none() {
+            exit_status = stop_child(c);
+        }
+        if end == EndReason::Duration {
+            notes.push("the duration elapsed: the program was stopped".to_string());
+        }
+    }
+    let exit_code = exit_status.map(|s| {
+        let (code, text) = describe_status(s);
+        if code >= 128 && end == EndReason::TargetExited {
+            notes.push(format!("the program crashed ({text}): the profile covers the samples taken before it"));
+        }
+        code
+    });
+    if rec.builder.samples() == 0 {
+        if end == EndReason::Interrupted {
+            return Err(ProfileError::InterruptedBeforeSample);
+        }
+        if let Some(s) = exit_status
+            && end == EndReason::TargetExited
+        {
+            return Err(ProfileError::ExitedBeforeSample { command: command.join(" "), status: describe_status(s).1 });
+        }
+        notes.push("no samples: every thread was idle (use --idle to include idle threads)".into());
+    }
+    let meta = ProfileMeta {
+        command,
+        pids,
+        python_version: Some(version),
+        rate_requested: settings.rate,
+        rate_achieved: if elapsed > 0.0 { rounds as f64 / elapsed } else { 0.0 },
+        duration_secs: elapsed,
+        started_at,
+        rounds,
+        samples: 0,
+        late_rounds: late,
+        errors: rec.errors,
+        error_messages: rec.messages,
+        options: ProfileOptions {
+            threads: settings.threads,
+            idle: settings.idle,
+            gil_only: settings.gil_only,
+            nonblocking: settings.nonblocking,
+            subprocesses: settings.subprocesses,
+            native: settings.native,
+        },
+        exit_code,
+        end,
+    };
+    Ok(ProfileOutcome { profile: rec.builder.finish(meta), notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_uniform_around_one() {
+        let mut j = Jitter::new();
+        let xs: Vec<f64> = (0..100_000).map(|_| j.next()).collect();
+        assert!(xs.iter().all(|x| (0.5..1.5).contains(x)));
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+    }
+
+    #[test]
+    fn launch_checks() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(matches!(check_launch(&[]), Err(ProfileError::InvalidSetting(_))));
+        assert!(matches!(check_launch(&s(&["tachy-no-such-python"])), Err(ProfileError::ProgramNotFound(_))));
+        assert!(matches!(check_launch(&s(&["python3", "/no/such/script.py"])), Err(ProfileError::ScriptNotFound(_))));
+        assert!(check_launch(&s(&["python3", "-c", "x.py"])).is_ok());
+        assert!(check_launch(&s(&["sh", "/no/such/script.py"])).is_ok());
+    }
+
+    #[test]
+    fn bad_rates_are_rejected() {
+        let mut s = ProfileSettings::new(Target::Pid(1));
+        s.rate = 0.0;
+        assert!(run(&s, &mut NoProgress).unwrap_err().to_string().contains("--rate"));
+    }
+
+    #[test]
+    fn dead_pids_are_reported() {
+        let s = ProfileSettings::new(Target::Pid(u32::MAX - 7));
+        assert!(matches!(run(&s, &mut NoProgress), Err(ProfileError::NoSuchProcess(_))));
+    }
+}

@@ -1,0 +1,191 @@
+//! `tachy profile`, `tachy profile show` and `tachy profile diff`: arguments -> settings ->
+//! sampling -> files and a summary -> exit code.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use tachy_profile::{ProfileSettings, Target, diff, store};
+use tachy_report::Profile;
+use tachy_report::profile::EndReason;
+use tachy_report::render::profile::{self as render, ProfileFormat, ProfileRenderOptions};
+
+use crate::ExitStatus;
+use crate::args::{ProfileAction, ProfileArgs, ProfileDiffArgs, ProfileRenderArgs, ProfileShowArgs};
+use crate::printer::{self, ProfileProgress};
+
+/// Runs `tachy profile`.
+pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
+    match &args.action {
+        Some(ProfileAction::Show(s)) => return show(s, &args.render),
+        Some(ProfileAction::Diff(d)) => return compare(d, quiet),
+        None => {}
+    }
+    let target = match (args.pid, args.command.is_empty()) {
+        (Some(pid), _) => Target::Pid(pid),
+        (None, false) => Target::Launch(args.command.clone()),
+        (None, true) => {
+            bail!("nothing to profile: give a command after `--` (e.g. `tachy profile -- python3 app.py`) or --pid PID")
+        }
+    };
+    let settings = ProfileSettings {
+        target,
+        rate: args.rate,
+        duration: args.duration,
+        subprocesses: args.subprocesses,
+        threads: args.threads,
+        idle: args.idle,
+        gil_only: args.gil,
+        nonblocking: args.nonblocking,
+        native: args.native,
+    };
+    let mut progress = ProfileProgress::new(quiet);
+    let outcome = tachy_profile::sampler::run(&settings, &mut progress);
+    progress.finish();
+    let outcome = outcome?;
+    let profile = &outcome.profile;
+
+    let formats = formats(&args.render);
+    let opts = render_options(&args.render);
+    let base = match &args.output {
+        Some(out) => {
+            store::save(profile, out)?;
+            printer::info(
+                quiet,
+                &format!("Wrote the profile ({} samples) to {}", profile.total_samples(), out.display()),
+            );
+            strip_json(out)
+        }
+        None => PathBuf::from(format!("profile-{}", profile.meta.pids.first().copied().unwrap_or(0))),
+    };
+    for &format in formats.iter().filter(|f| **f != ProfileFormat::Text) {
+        if format == ProfileFormat::Json && args.output.is_some() {
+            continue;
+        }
+        let path = PathBuf::from(format!("{}.{}", base.display(), format.extension()));
+        write(&path, &render::render(profile, format, opts)?)?;
+        printer::info(quiet, &format!("Wrote {} to {}", name(format), path.display()));
+    }
+    for note in &outcome.notes {
+        printer::warn(note);
+    }
+    if profile.meta.errors > 0 {
+        printer::warn(&format!(
+            "{} of {} sampling rounds failed to read a stack (see the summary)",
+            profile.meta.errors, profile.meta.rounds
+        ));
+    }
+    if formats.contains(&ProfileFormat::Text) {
+        printer::stdout(&render::render(profile, ProfileFormat::Text, opts)?)?;
+    }
+    Ok(if profile.meta.end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
+}
+
+fn formats(r: &ProfileRenderArgs) -> Vec<ProfileFormat> {
+    if r.formats.is_empty() { vec![ProfileFormat::Text] } else { r.formats.iter().map(|&f| f.into()).collect() }
+}
+
+fn render_options(r: &ProfileRenderArgs) -> ProfileRenderOptions {
+    ProfileRenderOptions { lines: r.lines, top: r.top.max(1) }
+}
+
+fn name(f: ProfileFormat) -> &'static str {
+    match f {
+        ProfileFormat::Text => "the summary",
+        ProfileFormat::Json => "the profile",
+        ProfileFormat::Collapsed => "collapsed stacks",
+        ProfileFormat::Flamegraph => "the flamegraph",
+        ProfileFormat::Speedscope => "the speedscope profile",
+        ProfileFormat::Pprof => "the pprof profile",
+        ProfileFormat::Chrome => "the Chrome trace",
+    }
+}
+
+fn strip_json(p: &Path) -> PathBuf {
+    let s = p.display().to_string();
+    PathBuf::from(s.strip_suffix(".json").unwrap_or(&s))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Guesses a format from an output file name.
+fn format_from_extension(path: &Path) -> Option<ProfileFormat> {
+    let s = path.display().to_string().to_ascii_lowercase();
+    [
+        (".speedscope.json", ProfileFormat::Speedscope),
+        (".trace.json", ProfileFormat::Chrome),
+        (".svg", ProfileFormat::Flamegraph),
+        (".pb.gz", ProfileFormat::Pprof),
+        (".pprof", ProfileFormat::Pprof),
+        (".collapsed", ProfileFormat::Collapsed),
+        (".folded", ProfileFormat::Collapsed),
+        (".json", ProfileFormat::Json),
+        (".txt", ProfileFormat::Text),
+    ]
+    .into_iter()
+    .find(|(ext, _)| s.ends_with(ext))
+    .map(|(_, f)| f)
+}
+
+fn show(args: &ProfileShowArgs, r: &ProfileRenderArgs) -> Result<ExitStatus> {
+    let profile: Profile = store::load(&args.file)?;
+    let opts = render_options(r);
+    match &args.output {
+        Some(out) => {
+            let format = match r.formats.as_slice() {
+                [] => format_from_extension(out).unwrap_or(ProfileFormat::Text),
+                [one] => (*one).into(),
+                _ => bail!("give one --format when writing to a file with -o"),
+            };
+            write(out, &render::render(&profile, format, opts)?)?;
+        }
+        None => {
+            for format in formats(r) {
+                if format.is_binary() {
+                    bail!("pprof output is binary: write it to a file with -o FILE.pb.gz");
+                }
+                printer::stdout(&render::render(&profile, format, opts)?)?;
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn compare(args: &ProfileDiffArgs, quiet: bool) -> Result<ExitStatus> {
+    if let Some(p) = args.fail_if_grows
+        && !(p.is_finite() && p >= 0.0)
+    {
+        bail!("--fail-if-grows takes percentage points (e.g. 5), got {p}");
+    }
+    let before = store::load(&args.before)?;
+    let after = store::load(&args.after)?;
+    let d = diff::diff(&before, &after, args.fail_if_grows);
+    if let Some(svg) = &args.output {
+        write(svg, &render::diff::flamegraph(&before, &after)?)?;
+        printer::info(quiet, &format!("Wrote the differential flamegraph to {}", svg.display()));
+    }
+    if args.json {
+        let mut s = serde_json::to_string_pretty(&d)?;
+        s.push('\n');
+        printer::stdout(s.as_bytes())?;
+    } else {
+        printer::stdout(render::diff::text(&d, args.top.max(1)).as_bytes())?;
+    }
+    Ok(if d.failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(format_from_extension(Path::new("a.svg")), Some(ProfileFormat::Flamegraph));
+        assert_eq!(format_from_extension(Path::new("a.speedscope.json")), Some(ProfileFormat::Speedscope));
+        assert_eq!(format_from_extension(Path::new("a.pb.gz")), Some(ProfileFormat::Pprof));
+        assert_eq!(format_from_extension(Path::new("a.json")), Some(ProfileFormat::Json));
+        assert_eq!(format_from_extension(Path::new("a.bin")), None);
+        assert_eq!(strip_json(Path::new("out/app.json")), PathBuf::from("out/app"));
+    }
+}
