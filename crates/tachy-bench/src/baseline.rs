@@ -138,6 +138,63 @@ pub fn parse_threshold(s: &str) -> Result<f64, BenchError> {
     }
 }
 
+/// Compares one command with its baseline; `None` when a side has too few values.
+fn row(label: &str, base: &BenchResult, cur: &BenchResult, rule: GateRule) -> Result<Option<GateRow>, BenchError> {
+    let unavailable = |side: &str| BenchError::MetricUnavailable {
+        metric: rule.metric.label(),
+        command: cur.command.clone(),
+        side: side.to_string(),
+    };
+    let base_series = base.series(rule.metric).ok_or_else(|| unavailable(label))?;
+    let cur_series = cur.series(rule.metric).ok_or_else(|| unavailable("the current results"))?;
+    let Some(comparison) = tachy_stats::compare(&base_series, &cur_series, rule.alpha) else {
+        return Ok(None);
+    };
+    let verdict = match (comparison.significant, comparison.ratio.ratio) {
+        (true, r) if r > 1.0 + rule.max_regression => GateVerdict::Regressed,
+        (true, r) if r > 1.0 => GateVerdict::SlowerWithinThreshold,
+        (true, r) if r < 1.0 => GateVerdict::Improved,
+        _ => GateVerdict::Unchanged,
+    };
+    Ok(Some(GateRow {
+        command: cur.command.clone(),
+        baseline_median: tachy_stats::median(&base_series),
+        current_median: tachy_stats::median(&cur_series),
+        comparison,
+        verdict,
+    }))
+}
+
+/// Gates every other command against the reference command measured in the same (interleaved)
+/// run: the CI pattern "benchmark the main build and the branch side by side", immune to the
+/// drift between runs made at different times.
+pub fn gate_reference(
+    reference: &BenchResult,
+    others: &[BenchResult],
+    rule: GateRule,
+) -> Result<GateReport, BenchError> {
+    let label = format!("reference '{}'", reference.command);
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for cur in others.iter().filter(|r| r.command != reference.command || r.command_line != reference.command_line) {
+        match row(&label, reference, cur, rule)? {
+            Some(r) => rows.push(r),
+            None => missing.push(cur.command.clone()),
+        }
+    }
+    let failed = rows.iter().any(|r| r.verdict == GateVerdict::Regressed);
+    Ok(GateReport {
+        baseline: label,
+        metric: rule.metric,
+        max_regression: rule.max_regression,
+        alpha: rule.alpha,
+        rows,
+        missing_in_baseline: missing,
+        missing_in_current: Vec::new(),
+        failed,
+    })
+}
+
 /// The thresholds of a gate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GateRule {
@@ -167,31 +224,10 @@ pub fn gate(
             missing_in_baseline.push(cur.command.clone());
             continue;
         };
-        let unavailable = |side: &str| BenchError::MetricUnavailable {
-            metric: metric.label(),
-            command: cur.command.clone(),
-            side: side.to_string(),
-        };
-        let base_series = base.series(metric).ok_or_else(|| unavailable(label))?;
-        let cur_series = cur.series(metric).ok_or_else(|| unavailable("the current results"))?;
-        let Some(comparison) = tachy_stats::compare(&base_series, &cur_series, alpha) else {
-            missing_in_baseline.push(cur.command.clone());
-            continue;
-        };
-        let ratio = comparison.ratio.ratio;
-        let verdict = match (comparison.significant, ratio) {
-            (true, r) if r > 1.0 + max_regression => GateVerdict::Regressed,
-            (true, r) if r > 1.0 => GateVerdict::SlowerWithinThreshold,
-            (true, r) if r < 1.0 => GateVerdict::Improved,
-            _ => GateVerdict::Unchanged,
-        };
-        rows.push(GateRow {
-            command: cur.command.clone(),
-            baseline_median: tachy_stats::median(&base_series),
-            current_median: tachy_stats::median(&cur_series),
-            comparison,
-            verdict,
-        });
+        match row(label, base, cur, rule)? {
+            Some(r) => rows.push(r),
+            None => missing_in_baseline.push(cur.command.clone()),
+        }
     }
     let missing_in_current = baseline
         .iter()
@@ -223,6 +259,16 @@ mod tests {
     }
 
     const RULE: GateRule = GateRule { max_regression: 0.05, alpha: 0.05, metric: Metric::Wall };
+
+    #[test]
+    fn reference_gate_compares_each_command_with_the_reference() {
+        let all = vec![result("main", 0.100, 30), result("same", 0.100, 30), result("slow", 0.120, 30)];
+        let g = gate_reference(&all[0], &all, RULE).unwrap();
+        assert_eq!(g.baseline, "reference 'main'");
+        let verdicts: Vec<_> = g.rows.iter().map(|r| (r.command.as_str(), r.verdict)).collect();
+        assert_eq!(verdicts, [("same", GateVerdict::Unchanged), ("slow", GateVerdict::Regressed)]);
+        assert!(g.failed);
+    }
 
     #[test]
     fn cpu_gate_needs_cpu_times() {

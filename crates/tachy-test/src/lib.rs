@@ -39,7 +39,12 @@ pub fn sh_quote(p: &Path) -> String {
 /// Removes lines that depend on the machine's state (load-average warnings), so the output of
 /// a deterministic run can be snapshotted.
 pub fn without_machine_lines(text: &str) -> String {
-    text.lines().filter(|l| !l.contains("load average")).map(|l| format!("{l}\n")).collect()
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.contains("load average")).collect();
+    // A warnings header left with nothing under it goes too.
+    if lines.last() == Some(&"Warnings:") {
+        lines.pop();
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// Waits until `path` has at least `lines` lines, for at most `limit` (a generous bound that

@@ -279,9 +279,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
 
-    /// Largest slowdown the gate tolerates (e.g. 5%).
-    #[arg(long, value_name = "PERCENT", default_value = "5%")]
-    pub max_regression: String,
+    /// Largest slowdown the gate tolerates (default 5%). With --reference, also gates every
+    /// command against the reference measured in the same run (exit 1 on a regression).
+    #[arg(long, value_name = "PERCENT")]
+    pub max_regression: Option<String>,
 
     /// Where named baselines live.
     #[arg(long, value_name = "DIR", default_value = tachy_bench::baseline::DEFAULT_DIR)]

@@ -49,8 +49,12 @@ pub fn bench(report: &BenchReport) -> String {
     if let Some(gate) = &report.gate {
         let _ = writeln!(
             out,
-            "\n**Baseline `{}`** (fails on a significant slowdown of {} over {}):\n",
-            escape(&gate.baseline),
+            "\n**{}** (fails on a significant slowdown of {} over {}):\n",
+            if gate.baseline.starts_with("reference '") {
+                format!("Against the {}", escape(&gate.baseline))
+            } else {
+                format!("Baseline `{}`", escape(&gate.baseline))
+            },
             gate.metric.label(),
             format::percent(gate.max_regression)
         );

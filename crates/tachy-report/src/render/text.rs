@@ -128,10 +128,14 @@ fn relative(out: &mut String, report: &BenchReport) {
 
 fn gate(out: &mut String, report: &BenchReport) {
     let Some(gate) = &report.gate else { return };
+    let subject = if gate.baseline.starts_with("reference '") {
+        format!("Against the {}", gate.baseline)
+    } else {
+        format!("Baseline '{}'", gate.baseline)
+    };
     let _ = writeln!(
         out,
-        "Baseline '{}' (gate: significant slowdown of {} over {}, alpha {}):",
-        gate.baseline,
+        "{subject} (gate: significant slowdown of {} over {}, alpha {}):",
         gate.metric.label(),
         format::percent(gate.max_regression),
         gate.alpha

@@ -13,13 +13,16 @@ use crate::ExitStatus;
 use crate::args::{BenchAction, BenchArgs, CompareArgs, OutputArgs};
 use crate::printer::{self, Progress};
 
+/// The gate's default threshold.
+const DEFAULT_MAX_REGRESSION: &str = "5%";
+
 /// Runs `tachy bench`.
 pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
     if let Some(BenchAction::Compare(c)) = &args.action {
         return compare(c, &args.output);
     }
     let settings = settings(&args)?;
-    let max_regression = baseline::parse_threshold(&args.max_regression)?;
+    let max_regression = baseline::parse_threshold(args.max_regression.as_deref().unwrap_or(DEFAULT_MAX_REGRESSION))?;
     if let Some(name) = &args.save_baseline {
         baseline::path_for(&args.baseline_dir, name)?;
     }
@@ -47,6 +50,12 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         Err(e) => return Err(e.into()),
     };
 
+    if let (Some(reference), Some(_), None) = (settings.reference, &args.max_regression, &base) {
+        let rule = GateRule { max_regression, alpha: settings.alpha, metric: settings.metric };
+        if let Some(r) = report.results.get(reference) {
+            report.gate = Some(baseline::gate_reference(r, &report.results, rule)?);
+        }
+    }
     if let Some((name, loaded)) = base {
         let rule = GateRule { max_regression, alpha: settings.alpha, metric: settings.metric };
         let gate = baseline::gate(name, &loaded.results, &report.results, rule)?;

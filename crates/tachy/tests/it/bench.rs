@@ -528,3 +528,22 @@ fn cpu_metric_on_a_hyperfine_export_is_a_clear_error() {
         .code(2)
         .stderr(predicate::str::contains("has no per-run CPU time").and(predicate::str::contains("--metric wall")));
 }
+
+#[test]
+fn reference_gate_in_one_interleaved_run() {
+    let run = |extra: &[&str]| {
+        tachy()
+            .args(["bench", "--debug-mock", "--runs", "20", "--reference", "100", "-n", "main", "-n", "branch"])
+            .args(extra)
+            .args(["100", "130"])
+            .output()
+            .unwrap()
+    };
+    // Without --max-regression it is a comparison only.
+    assert_eq!(run(&[]).status.code(), Some(0));
+    let out = run(&["--max-regression", "5%"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Against the reference 'main'") && text.contains("REGRESSED"), "{text}");
+    assert_eq!(run(&["--max-regression", "50%"]).status.code(), Some(0));
+}
