@@ -1,53 +1,66 @@
 //! Chrome trace events (chrome://tracing, Perfetto): per thread, a begin/end event pair for
 //! every stretch of consecutive samples in which a frame stayed on the stack.
 
-use serde_json::{Value, json};
+use std::io::Write;
 
 use super::ProfileRenderError;
 use crate::profile::Profile;
 
-/// Renders the timeline as trace events (timestamps in microseconds).
+/// Renders the timeline as trace events (timestamps in microseconds), written straight to
+/// bytes: a long profile makes millions of events.
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
     let rate = if profile.meta.rate_achieved > 0.0 { profile.meta.rate_achieved } else { profile.meta.rate_requested };
     let interval_us = if rate > 0.0 { (1e6 / rate) as u64 } else { 10_000 };
-    let mut events: Vec<Value> = Vec::new();
-    for t in &profile.threads {
-        let tid = t.os_thread_id.unwrap_or(t.thread_id);
-        events.push(json!({"name": "thread_name", "ph": "M", "pid": t.pid, "tid": tid, "args": {"name": t.label()}}));
+    // Every frame's name, already a JSON string literal.
+    let names: Vec<String> = profile
+        .frames
+        .iter()
+        .map(|f| serde_json::to_string(&format!("{} ({})", f.function, f.display_file())))
+        .collect::<Result<_, _>>()?;
+    let ids: Vec<(u32, u64)> = profile.threads.iter().map(|t| (t.pid, t.os_thread_id.unwrap_or(t.thread_id))).collect();
+    let mut out: Vec<u8> = Vec::with_capacity(64 * profile.timeline.stacks.len().min(1 << 22));
+    out.extend_from_slice(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    let mut first = true;
+    let mut sep = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    for (t, &(pid, tid)) in profile.threads.iter().zip(&ids) {
+        sep(&mut out);
+        let label = serde_json::to_string(&t.label())?;
+        write!(out, "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":{label}}}}}")?;
     }
     let mut open: Vec<Vec<u32>> = vec![Vec::new(); profile.threads.len()];
     let mut last_ts: Vec<u64> = vec![0; profile.threads.len()];
-    let name = |fr: u32| {
-        profile
-            .frames
-            .get(fr as usize)
-            .map_or_else(|| "?".to_string(), |f| format!("{} ({})", f.function, f.display_file()))
+    let mut event = |out: &mut Vec<u8>, fr: u32, ph: char, ts: u64, (pid, tid): (u32, u64)| -> std::io::Result<()> {
+        sep(out);
+        let name = names.get(fr as usize).map_or("\"?\"", String::as_str);
+        write!(out, "{{\"name\":{name},\"ph\":\"{ph}\",\"ts\":{ts},\"pid\":{pid},\"tid\":{tid}}}")
     };
     for (&stack, &ts) in profile.timeline.stacks.iter().zip(&profile.timeline.offsets_us) {
         let Some(s) = profile.stacks.get(stack as usize) else { continue };
         let ti = s.thread as usize;
-        let Some(t) = profile.threads.get(ti) else { continue };
-        let (pid, tid) = (t.pid, t.os_thread_id.unwrap_or(t.thread_id));
-        let current = &mut open[ti];
+        let (Some(current), Some(&id)) = (open.get_mut(ti), ids.get(ti)) else { continue };
         let common = current.iter().zip(&s.frames).take_while(|(a, b)| a == b).count();
         while current.len() > common {
             let fr = current.pop().unwrap_or_default();
-            events.push(json!({"name": name(fr), "ph": "E", "ts": ts, "pid": pid, "tid": tid}));
+            event(&mut out, fr, 'E', ts, id)?;
         }
         for &fr in &s.frames[common..] {
-            events.push(json!({"name": name(fr), "ph": "B", "ts": ts, "pid": pid, "tid": tid}));
+            event(&mut out, fr, 'B', ts, id)?;
             current.push(fr);
         }
         last_ts[ti] = ts;
     }
     for (ti, current) in open.iter_mut().enumerate() {
-        let t = &profile.threads[ti];
         let end = last_ts[ti] + interval_us;
         while let Some(fr) = current.pop() {
-            events.push(json!({"name": name(fr), "ph": "E", "ts": end, "pid": t.pid, "tid": t.os_thread_id.unwrap_or(t.thread_id)}));
+            event(&mut out, fr, 'E', end, ids[ti])?;
         }
     }
-    Ok(serde_json::to_vec(&json!({"traceEvents": events, "displayTimeUnit": "ms"}))?)
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,14 +1,55 @@
 //! speedscope JSON: one sampled profile per thread, in time order, over a shared frame table.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::ProfileRenderError;
 use crate::profile::Profile;
 
-/// Renders the profile as a speedscope file.
+#[derive(Serialize)]
+struct Doc<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    name: String,
+    exporter: String,
+    #[serde(rename = "activeProfileIndex")]
+    active_profile_index: usize,
+    shared: Shared<'a>,
+    profiles: Vec<Sampled<'a>>,
+}
+
+#[derive(Serialize)]
+struct Shared<'a> {
+    frames: Vec<Frame<'a>>,
+}
+
+#[derive(Serialize)]
+struct Frame<'a> {
+    name: &'a str,
+    file: &'a str,
+    line: i32,
+}
+
+#[derive(Serialize)]
+struct Sampled<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+    unit: &'static str,
+    #[serde(rename = "startValue")]
+    start_value: f64,
+    #[serde(rename = "endValue")]
+    end_value: f64,
+    samples: Vec<&'a [u32]>,
+    weights: Vec<f64>,
+}
+
+/// Renders the profile as a speedscope file (serialised straight from borrowed data).
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
-    let frames: Vec<_> =
-        profile.frames.iter().map(|f| json!({"name": f.function, "file": f.display_file(), "line": f.line})).collect();
+    let frames = profile
+        .frames
+        .iter()
+        .map(|f| Frame { name: &f.function, file: f.display_file(), line: f.line })
+        .collect();
     let rate = if profile.meta.rate_achieved > 0.0 { profile.meta.rate_achieved } else { profile.meta.rate_requested };
     let interval = if rate > 0.0 { 1.0 / rate } else { 0.01 };
     let mut per_thread: Vec<(Vec<&[u32]>, f64, f64)> = vec![(Vec::new(), f64::MAX, 0.0); profile.threads.len()];
@@ -21,32 +62,30 @@ pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
             entry.2 = entry.2.max(t + interval);
         }
     }
-    let profiles: Vec<_> = profile
+    let multi = profile.multi_process();
+    let profiles = profile
         .threads
         .iter()
         .zip(per_thread)
         .filter(|(_, (samples, _, _))| !samples.is_empty())
-        .map(|(t, (samples, start, end))| {
-            let n = samples.len();
-            json!({
-                "type": "sampled",
-                "name": if profile.multi_process() { format!("{} · process {}", t.label(), t.pid) } else { t.label() },
-                "unit": "seconds",
-                "startValue": start,
-                "endValue": end,
-                "samples": samples,
-                "weights": vec![interval; n],
-            })
+        .map(|(t, (samples, start, end))| Sampled {
+            kind: "sampled",
+            name: if multi { format!("{} · process {}", t.label(), t.pid) } else { t.label() },
+            unit: "seconds",
+            start_value: start,
+            end_value: end,
+            weights: vec![interval; samples.len()],
+            samples,
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://www.speedscope.app/file-format-schema.json",
-        "name": profile.meta.command.join(" "),
-        "exporter": format!("tachy {}", profile.tachy_version),
-        "activeProfileIndex": 0,
-        "shared": {"frames": frames},
-        "profiles": profiles,
-    });
+    let doc = Doc {
+        schema: "https://www.speedscope.app/file-format-schema.json",
+        name: profile.meta.command.join(" "),
+        exporter: format!("tachy {}", profile.tachy_version),
+        active_profile_index: 0,
+        shared: Shared { frames },
+        profiles,
+    };
     Ok(serde_json::to_vec(&doc)?)
 }
 
