@@ -187,7 +187,7 @@ fn every_format_is_written_and_parses_back() {
 
     let trace: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("run.trace.json")).unwrap()).unwrap();
-    assert!(trace["traceEvents"].as_array().unwrap().iter().any(|e| e["ph"] == "B"));
+    assert!(trace["traceEvents"].as_array().unwrap().iter().any(|e| e["ph"] == "X" && e["dur"].as_u64().is_some()));
 
     let collapsed = std::fs::read_to_string(dir.path().join("run.collapsed.txt")).unwrap();
     let total: u64 = collapsed.lines().map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap()).sum();

@@ -1,4 +1,4 @@
-//! Chrome trace events (chrome://tracing, Perfetto): per thread, a begin/end event pair for
+//! Chrome trace events (chrome://tracing, Perfetto): per thread, one complete (`X`) event for
 //! every stretch of consecutive samples in which a frame stayed on the stack.
 
 use std::io::Write;
@@ -29,34 +29,37 @@ pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
     for (t, &(pid, tid)) in profile.threads.iter().zip(&ids) {
         sep(&mut out);
         let label = serde_json::to_string(&t.label())?;
-        write!(out, "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":{label}}}}}")?;
+        write!(
+            out,
+            "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":{label}}}}}"
+        )?;
     }
-    let mut open: Vec<Vec<u32>> = vec![Vec::new(); profile.threads.len()];
+    // Per thread, the frames on the stack with the time each was pushed; a frame popped becomes
+    // one complete ("X") event with its duration.
+    let mut open: Vec<Vec<(u32, u64)>> = vec![Vec::new(); profile.threads.len()];
     let mut last_ts: Vec<u64> = vec![0; profile.threads.len()];
-    let mut event = |out: &mut Vec<u8>, fr: u32, ph: char, ts: u64, (pid, tid): (u32, u64)| -> std::io::Result<()> {
+    let mut event = |out: &mut Vec<u8>, fr: u32, begin: u64, end: u64, (pid, tid): (u32, u64)| -> std::io::Result<()> {
         sep(out);
         let name = names.get(fr as usize).map_or("\"?\"", String::as_str);
-        write!(out, "{{\"name\":{name},\"ph\":\"{ph}\",\"ts\":{ts},\"pid\":{pid},\"tid\":{tid}}}")
+        let dur = end.saturating_sub(begin);
+        write!(out, "{{\"name\":{name},\"ph\":\"X\",\"ts\":{begin},\"dur\":{dur},\"pid\":{pid},\"tid\":{tid}}}")
     };
     for (&stack, &ts) in profile.timeline.stacks.iter().zip(&profile.timeline.offsets_us) {
         let Some(s) = profile.stacks.get(stack as usize) else { continue };
         let ti = s.thread as usize;
         let (Some(current), Some(&id)) = (open.get_mut(ti), ids.get(ti)) else { continue };
-        let common = current.iter().zip(&s.frames).take_while(|(a, b)| a == b).count();
+        let common = current.iter().zip(&s.frames).take_while(|((a, _), b)| a == *b).count();
         while current.len() > common {
-            let fr = current.pop().unwrap_or_default();
-            event(&mut out, fr, 'E', ts, id)?;
+            let (fr, begin) = current.pop().unwrap_or_default();
+            event(&mut out, fr, begin, ts, id)?;
         }
-        for &fr in &s.frames[common..] {
-            event(&mut out, fr, 'B', ts, id)?;
-            current.push(fr);
-        }
+        current.extend(s.frames[common..].iter().map(|&fr| (fr, ts)));
         last_ts[ti] = ts;
     }
     for (ti, current) in open.iter_mut().enumerate() {
         let end = last_ts[ti] + interval_us;
-        while let Some(fr) = current.pop() {
-            event(&mut out, fr, 'E', end, ids[ti])?;
+        while let Some((fr, begin)) = current.pop() {
+            event(&mut out, fr, begin, end, ids[ti])?;
         }
     }
     out.extend_from_slice(b"]}");
@@ -66,21 +69,29 @@ pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn begin_and_end_events_balance_per_thread() {
+    fn complete_events_nest_per_thread() {
         let p = crate::profile::fixture::profile();
         let v: serde_json::Value = serde_json::from_slice(&super::render(&p).unwrap()).unwrap();
         let events = v["traceEvents"].as_array().unwrap();
-        let mut depth: std::collections::HashMap<u64, i64> = Default::default();
-        let mut last = 0;
-        for e in events.iter().filter(|e| e["ph"] != "M") {
-            let tid = e["tid"].as_u64().unwrap();
-            let ts = e["ts"].as_u64().unwrap();
-            assert!(ts >= last || e["ph"] == "E", "time goes forward");
-            last = last.max(ts);
-            *depth.entry(tid).or_default() += if e["ph"] == "B" { 1 } else { -1 };
-            assert!(depth[&tid] >= 0);
+        let xs: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+        assert!(!xs.is_empty());
+        for e in &xs {
+            assert!(e["dur"].as_u64().unwrap() > 0, "{e}");
         }
-        assert!(depth.values().all(|&d| d == 0));
+        // Per thread, events either nest or are disjoint (a valid flame chart).
+        for a in &xs {
+            for b in &xs {
+                if a["tid"] != b["tid"] {
+                    continue;
+                }
+                let (a0, a1) = (a["ts"].as_u64().unwrap(), a["ts"].as_u64().unwrap() + a["dur"].as_u64().unwrap());
+                let (b0, b1) = (b["ts"].as_u64().unwrap(), b["ts"].as_u64().unwrap() + b["dur"].as_u64().unwrap());
+                assert!(a1 <= b0 || b1 <= a0 || (a0 <= b0 && b1 <= a1) || (b0 <= a0 && a1 <= b1));
+            }
+        }
+        // The outermost frame spans the whole sampled time of the main thread.
+        let module = xs.iter().find(|e| e["name"] == "<module> (main.py)" && e["tid"] == 4242).unwrap();
+        assert_eq!(module["ts"], 10_000);
         assert!(events.iter().any(|e| e["ph"] == "M" && e["args"]["name"] == "worker (tid 4243)"));
     }
 }
