@@ -9,6 +9,7 @@
 //! problems come back as [`ProfileError`].
 
 pub mod diff;
+pub mod dump;
 mod error;
 pub mod sampler;
 pub mod store;

@@ -166,7 +166,8 @@ fn not_python(pid: u32, err: &anyhow::Error) -> ProfileError {
     ProfileError::NotPython { pid, command, detail: format!("{err}") }
 }
 
-fn classify(pid: u32, err: anyhow::Error) -> ProfileError {
+/// Turns a stack-reader error about `pid` into the error a user can act on.
+pub(crate) fn classify(pid: u32, err: anyhow::Error) -> ProfileError {
     if !target::alive(pid) {
         return ProfileError::NoSuchProcess(pid);
     }
@@ -270,21 +271,22 @@ impl Jitter {
     }
 }
 
-struct Recorder<'a> {
+struct Recorder {
     builder: ProfileBuilder,
-    settings: &'a ProfileSettings,
+    idle: bool,
+    gil_only: bool,
     errors: u64,
     messages: Vec<String>,
 }
 
-impl Recorder<'_> {
+impl Recorder {
     fn record(&mut self, traces: &[StackTrace], offset_us: u64) {
         let mut frames = Vec::new();
         for trace in traces {
-            if !self.settings.idle && !trace.active {
+            if !self.idle && !trace.active {
                 continue;
             }
-            if self.settings.gil_only && !trace.owns_gil {
+            if self.gil_only && !trace.owns_gil {
                 continue;
             }
             frames.clear();
@@ -310,81 +312,136 @@ impl Recorder<'_> {
     }
 }
 
-/// Profiles the target until it exits, the duration elapses or Ctrl-C.
-pub fn run(settings: &ProfileSettings, observer: &mut dyn Observer) -> Result<ProfileOutcome, ProfileError> {
-    if !(settings.rate.is_finite() && settings.rate > 0.0 && settings.rate <= 10_000.0) {
-        return Err(ProfileError::InvalidSetting(format!(
-            "--rate must be between 1 and 10000 samples per second, got {}",
-            settings.rate
-        )));
-    }
-    if settings.native && !cfg!(feature = "unwind") {
-        return Err(ProfileError::NativeUnsupported);
-    }
-    let config = py_config(settings);
-    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+/// A profiling session in progress: started by [`Session::start`], advanced one sampling
+/// round at a time by [`Session::step`], turned into a profile by [`Session::finish`].
+/// [`run`] drives it to the end; `tachy top` drives it and draws between rounds.
+pub struct Session {
+    settings: ProfileSettings,
+    config: Config,
+    child: Option<Child>,
+    command: Vec<String>,
+    started_at: String,
+    root_pid: u32,
+    version: String,
+    spies: Vec<Spy>,
+    pids: Vec<u32>,
+    pending: HashMap<u32, Instant>,
+    given_up: Vec<u32>,
+    rec: Recorder,
+    interval: Duration,
+    start: Instant,
+    next: Instant,
+    rounds: u64,
+    late: u64,
+    last_scan: Instant,
+    exit_status: Option<std::process::ExitStatus>,
+    status_lost: bool,
+    jitter: Jitter,
+}
 
-    let (mut child, root_spy, command) = match &settings.target {
-        Target::Launch(argv) => {
-            check_launch(argv)?;
-            let command = argv.join(" ");
-            // A waiting `sh` parent keeps the program's exit status: py-spy's ptrace lock can
-            // reap a traced process as it exits, but the kernel then still reports the exit to
-            // the real parent (`sh`), which exits with the same status.
-            let mut child = Command::new("sh")
-                .arg("-c")
-                .arg("\"$@\"; exit $?")
-                .arg("tachy-launch")
-                .args(argv)
-                .spawn()
-                .map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
-            let spy = attach_launched(&mut child, &command, &config)?;
-            (Some(child), spy, argv.clone())
+impl Session {
+    /// Launches or attaches to the target and waits until its interpreter is readable.
+    pub fn start(settings: &ProfileSettings) -> Result<Session, ProfileError> {
+        if !(settings.rate.is_finite() && settings.rate > 0.0 && settings.rate <= 10_000.0) {
+            return Err(ProfileError::InvalidSetting(format!(
+                "--rate must be between 1 and 10000 samples per second, got {}",
+                settings.rate
+            )));
         }
-        Target::Pid(pid) => {
-            let pid = *pid;
-            if !target::alive(pid) {
-                return Err(ProfileError::NoSuchProcess(pid));
+        if settings.native && !cfg!(feature = "unwind") {
+            return Err(ProfileError::NativeUnsupported);
+        }
+        let config = py_config(settings);
+        let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let (child, root_spy, command) = match &settings.target {
+            Target::Launch(argv) => {
+                check_launch(argv)?;
+                let command = argv.join(" ");
+                // A waiting `sh` parent keeps the program's exit status: py-spy's ptrace lock can
+                // reap a traced process as it exits, but the kernel then still reports the exit to
+                // the real parent (`sh`), which exits with the same status.
+                let mut child = Command::new("sh")
+                    .arg("-c")
+                    .arg("\"$@\"; exit $?")
+                    .arg("tachy-launch")
+                    .args(argv)
+                    .spawn()
+                    .map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
+                let spy = attach_launched(&mut child, &command, &config)?;
+                (Some(child), spy, argv.clone())
             }
-            let spy = PythonSpy::new(pid as py_spy::Pid, &config).map_err(|e| classify(pid, e))?;
-            let cmd = target::cmdline(pid);
-            (None, spy, cmd.split(' ').map(str::to_string).collect())
-        }
-    };
-    let root_pid = root_spy.pid as u32;
-    let version = root_spy.version.to_string();
-    observer.attached(root_pid, &version);
+            Target::Pid(pid) => {
+                let pid = *pid;
+                if !target::alive(pid) {
+                    return Err(ProfileError::NoSuchProcess(pid));
+                }
+                let spy = PythonSpy::new(pid as py_spy::Pid, &config).map_err(|e| classify(pid, e))?;
+                let cmd = target::cmdline(pid);
+                (None, spy, cmd.split(' ').map(str::to_string).collect())
+            }
+        };
+        let root_pid = root_spy.pid as u32;
+        let version = root_spy.version.to_string();
+        let start = Instant::now();
+        Ok(Session {
+            settings: settings.clone(),
+            config,
+            child,
+            command,
+            started_at,
+            root_pid,
+            version,
+            spies: vec![Spy { pid: root_pid, spy: root_spy }],
+            pids: vec![root_pid],
+            pending: HashMap::new(),
+            given_up: Vec::new(),
+            rec: Recorder {
+                builder: ProfileBuilder::new(),
+                idle: settings.idle,
+                gil_only: settings.gil_only,
+                errors: 0,
+                messages: Vec::new(),
+            },
+            interval: Duration::from_secs_f64(1.0 / settings.rate),
+            start,
+            next: start,
+            rounds: 0,
+            late: 0,
+            last_scan: start,
+            exit_status: None,
+            status_lost: false,
+            jitter: Jitter::new(),
+        })
+    }
 
-    let mut spies = vec![Spy { pid: root_pid, spy: root_spy }];
-    let mut pids = vec![root_pid];
-    let mut pending: HashMap<u32, Instant> = HashMap::new();
-    let mut given_up: Vec<u32> = Vec::new();
-    let mut rec = Recorder { builder: ProfileBuilder::new(), settings, errors: 0, messages: Vec::new() };
+    /// The root process and its Python version.
+    pub fn target(&self) -> (u32, &str) {
+        (self.root_pid, &self.version)
+    }
 
-    let interval = Duration::from_secs_f64(1.0 / settings.rate);
-    let start = Instant::now();
-    let mut next = start;
-    let mut rounds = 0u64;
-    let mut late = 0u64;
-    let mut last_scan = start;
-    let mut last_progress = start;
-    let mut exit_status: Option<std::process::ExitStatus> = None;
-    let mut status_lost = false;
-    let mut jitter = Jitter::new();
-    let end;
+    /// The profile being built (frames, threads, stacks and timeline so far).
+    pub fn builder(&self) -> &ProfileBuilder {
+        &self.rec.builder
+    }
 
-    loop {
+    /// Time since sampling started.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// Takes one sampling round, then sleeps until the next deadline. Returns why sampling
+    /// should stop, or `None` to go on.
+    pub fn step(&mut self) -> Option<EndReason> {
         if interrupt::interrupted() {
-            end = EndReason::Interrupted;
-            break;
+            return Some(EndReason::Interrupted);
         }
         let now = Instant::now();
-        if settings.duration.is_some_and(|d| now.duration_since(start) >= d) {
-            end = EndReason::Duration;
-            break;
+        if self.settings.duration.is_some_and(|d| now.duration_since(self.start) >= d) {
+            return Some(EndReason::Duration);
         }
-        let offset_us = now.duration_since(start).as_micros() as u64;
-        spies.retain_mut(|s| match s.spy.get_stack_traces() {
+        let offset_us = now.duration_since(self.start).as_micros() as u64;
+        let rec = &mut self.rec;
+        self.spies.retain_mut(|s| match s.spy.get_stack_traces() {
             Ok(traces) => {
                 rec.record(&traces, offset_us);
                 true
@@ -398,138 +455,161 @@ pub fn run(settings: &ProfileSettings, observer: &mut dyn Observer) -> Result<Pr
                 }
             }
         });
-        rounds += 1;
+        self.rounds += 1;
 
-        if let Some(c) = child.as_mut() {
+        if let Some(c) = self.child.as_mut() {
             match c.try_wait() {
                 Ok(Some(status)) => {
-                    exit_status = Some(status);
-                    end = EndReason::TargetExited;
-                    break;
+                    self.exit_status = Some(status);
+                    return Some(EndReason::TargetExited);
                 }
                 Ok(None) => {}
-                // The stack reader's ptrace lock can reap the exiting main thread before we
-                // do: the program has ended, its status is lost.
+                // The stack reader's ptrace lock can reap a traced process before its parent
+                // does: the program has ended, its status is lost.
                 Err(_) => {
-                    status_lost = true;
-                    end = EndReason::TargetExited;
-                    break;
+                    self.status_lost = true;
+                    return Some(EndReason::TargetExited);
                 }
             }
         }
-        if !spies.iter().any(|s| s.pid == root_pid) && !target::alive(root_pid) {
-            end = EndReason::TargetExited;
-            break;
+        if !self.spies.iter().any(|s| s.pid == self.root_pid) && !target::alive(self.root_pid) {
+            return Some(EndReason::TargetExited);
+        }
+        if self.settings.subprocesses && now.duration_since(self.last_scan) >= CHILD_SCAN_EVERY {
+            self.last_scan = now;
+            self.scan_children(now);
         }
 
-        if settings.subprocesses && now.duration_since(last_scan) >= CHILD_SCAN_EVERY {
-            last_scan = now;
-            for pid in target::descendants(root_pid) {
-                if spies.iter().any(|s| s.pid == pid) || given_up.contains(&pid) {
-                    continue;
-                }
-                let first = *pending.entry(pid).or_insert(now);
-                match PythonSpy::new(pid as py_spy::Pid, &config) {
-                    Ok(spy) => {
-                        pending.remove(&pid);
-                        if !pids.contains(&pid) {
-                            pids.push(pid);
-                        }
-                        spies.push(Spy { pid, spy });
-                    }
-                    Err(_) if now.duration_since(first) > CHILD_ATTACH_TIMEOUT => {
-                        pending.remove(&pid);
-                        given_up.push(pid);
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
-
-        if now.duration_since(last_progress) >= Duration::from_millis(100) {
-            last_progress = now;
-            observer.progress(rec.builder.samples(), now.duration_since(start));
-        }
-
-        next += interval.mul_f64(jitter.next());
+        self.next += self.interval.mul_f64(self.jitter.next());
         let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
+        if self.next > now {
+            std::thread::sleep(self.next - now);
         } else {
-            late += 1;
-            if now.duration_since(next) > interval {
-                next = now;
+            self.late += 1;
+            if now.duration_since(self.next) > self.interval {
+                self.next = now;
             }
         }
+        None
     }
-    let elapsed = start.elapsed().as_secs_f64();
 
-    let mut notes = Vec::new();
-    if status_lost {
-        notes.push("the program ended, but its exit status was lost".to_string());
-    }
-    if let Some(c) = child.as_mut()
-        && exit_status.is_none()
-        && !status_lost
-    {
-        if end == EndReason::TargetExited {
-            // The program is gone; its waiting parent exits with its status in a moment.
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while exit_status.is_none() && Instant::now() < deadline {
-                exit_status = c.try_wait().ok().flatten();
-                std::thread::sleep(Duration::from_millis(5));
+    fn scan_children(&mut self, now: Instant) {
+        for pid in target::descendants(self.root_pid) {
+            if self.spies.iter().any(|s| s.pid == pid) || self.given_up.contains(&pid) {
+                continue;
+            }
+            let first = *self.pending.entry(pid).or_insert(now);
+            match PythonSpy::new(pid as py_spy::Pid, &self.config) {
+                Ok(spy) => {
+                    self.pending.remove(&pid);
+                    if !self.pids.contains(&pid) {
+                        self.pids.push(pid);
+                    }
+                    self.spies.push(Spy { pid, spy });
+                }
+                Err(_) if now.duration_since(first) > CHILD_ATTACH_TIMEOUT => {
+                    self.pending.remove(&pid);
+                    self.given_up.push(pid);
+                }
+                Err(_) => {}
             }
         }
-        if exit_status.is_none() {
-            exit_status = stop_child(c);
-        }
-        if end == EndReason::Duration {
-            notes.push("the duration elapsed: the program was stopped".to_string());
-        }
     }
-    let exit_code = exit_status.map(|s| {
-        let (code, text) = describe_status(s);
-        if code >= 128 && end == EndReason::TargetExited {
-            notes.push(format!("the program crashed ({text}): the profile covers the samples taken before it"));
+
+    /// Stops sampling (stopping a launched program that is still running) and builds the
+    /// profile.
+    pub fn finish(mut self, end: EndReason) -> Result<ProfileOutcome, ProfileError> {
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let mut notes = Vec::new();
+        if self.status_lost {
+            notes.push("the program ended, but its exit status was lost".to_string());
         }
-        code
-    });
-    if rec.builder.samples() == 0 {
-        if end == EndReason::Interrupted {
-            return Err(ProfileError::InterruptedBeforeSample);
-        }
-        if let Some(s) = exit_status
-            && end == EndReason::TargetExited
+        let mut exit_status = self.exit_status;
+        if let Some(c) = self.child.as_mut()
+            && exit_status.is_none()
+            && !self.status_lost
         {
-            return Err(ProfileError::ExitedBeforeSample { command: command.join(" "), status: describe_status(s).1 });
+            if end == EndReason::TargetExited {
+                // The program is gone; its waiting parent exits with its status in a moment.
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while exit_status.is_none() && Instant::now() < deadline {
+                    exit_status = c.try_wait().ok().flatten();
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+            if exit_status.is_none() {
+                exit_status = stop_child(c);
+                if end == EndReason::Duration {
+                    notes.push("the duration elapsed: the program was stopped".to_string());
+                }
+            }
         }
-        notes.push("no samples: every thread was idle (use --idle to include idle threads)".into());
+        let exit_code = exit_status.map(|s| {
+            let (code, text) = describe_status(s);
+            if code >= 128 && end == EndReason::TargetExited {
+                notes.push(format!("the program crashed ({text}): the profile covers the samples taken before it"));
+            }
+            code
+        });
+        if self.rec.builder.samples() == 0 {
+            if end == EndReason::Interrupted {
+                return Err(ProfileError::InterruptedBeforeSample);
+            }
+            if let Some(s) = exit_status
+                && end == EndReason::TargetExited
+            {
+                return Err(ProfileError::ExitedBeforeSample {
+                    command: self.command.join(" "),
+                    status: describe_status(s).1,
+                });
+            }
+            notes.push("no samples: every thread was idle (use --idle to include idle threads)".into());
+        }
+        let s = &self.settings;
+        let meta = ProfileMeta {
+            command: self.command,
+            pids: self.pids,
+            python_version: Some(self.version),
+            rate_requested: s.rate,
+            rate_achieved: if elapsed > 0.0 { self.rounds as f64 / elapsed } else { 0.0 },
+            duration_secs: elapsed,
+            started_at: self.started_at,
+            rounds: self.rounds,
+            samples: 0,
+            late_rounds: self.late,
+            errors: self.rec.errors,
+            error_messages: self.rec.messages,
+            options: ProfileOptions {
+                threads: s.threads,
+                idle: s.idle,
+                gil_only: s.gil_only,
+                nonblocking: s.nonblocking,
+                subprocesses: s.subprocesses,
+                native: s.native,
+            },
+            exit_code,
+            end,
+        };
+        Ok(ProfileOutcome { profile: self.rec.builder.finish(meta), notes })
     }
-    let meta = ProfileMeta {
-        command,
-        pids,
-        python_version: Some(version),
-        rate_requested: settings.rate,
-        rate_achieved: if elapsed > 0.0 { rounds as f64 / elapsed } else { 0.0 },
-        duration_secs: elapsed,
-        started_at,
-        rounds,
-        samples: 0,
-        late_rounds: late,
-        errors: rec.errors,
-        error_messages: rec.messages,
-        options: ProfileOptions {
-            threads: settings.threads,
-            idle: settings.idle,
-            gil_only: settings.gil_only,
-            nonblocking: settings.nonblocking,
-            subprocesses: settings.subprocesses,
-            native: settings.native,
-        },
-        exit_code,
-        end,
+}
+
+/// Profiles the target until it exits, the duration elapses or Ctrl-C.
+pub fn run(settings: &ProfileSettings, observer: &mut dyn Observer) -> Result<ProfileOutcome, ProfileError> {
+    let mut session = Session::start(settings)?;
+    let (pid, version) = session.target();
+    observer.attached(pid, version);
+    let mut last_progress = Instant::now();
+    let end = loop {
+        if let Some(end) = session.step() {
+            break end;
+        }
+        if last_progress.elapsed() >= Duration::from_millis(100) {
+            last_progress = Instant::now();
+            observer.progress(session.builder().samples(), session.elapsed());
+        }
     };
-    Ok(ProfileOutcome { profile: rec.builder.finish(meta), notes })
+    session.finish(end)
 }
 
 #[cfg(test)]

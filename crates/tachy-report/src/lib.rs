@@ -7,6 +7,7 @@
 //! This crate never prints; renderers return strings or bytes.
 
 pub mod bench;
+pub mod dump;
 pub mod format;
 pub mod profile;
 pub mod render;

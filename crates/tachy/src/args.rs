@@ -28,6 +28,35 @@ pub enum Command {
     /// speedscope, pprof, Chrome trace; `show` re-renders, `diff` compares two profiles.
     #[command(args_conflicts_with_subcommands = true)]
     Profile(ProfileArgs),
+    /// Print every thread's current Python stack of a running process, once (for hangs).
+    Dump(DumpArgs),
+}
+
+/// `tachy dump`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy dump --pid 1234\n  tachy dump --pid 1234 --locals --subprocesses\n  tachy dump --pid 1234 --json | jq '.processes[0].threads[].name'"
+)]
+pub struct DumpArgs {
+    /// The process to inspect.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: u32,
+    /// Show each frame's local variables (reprs read from memory and truncated; no code runs
+    /// in the process).
+    #[arg(short, long)]
+    pub locals: bool,
+    /// Print JSON (schema tachy-dump/1).
+    #[arg(long)]
+    pub json: bool,
+    /// Also dump the process's Python children.
+    #[arg(short, long)]
+    pub subprocesses: bool,
+    /// Do not pause the process while reading it.
+    #[arg(long)]
+    pub nonblocking: bool,
+    /// Include native (C) frames (`native` build feature).
+    #[arg(long)]
+    pub native: bool,
 }
 
 /// `tachy profile`.

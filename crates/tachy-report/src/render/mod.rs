@@ -8,6 +8,7 @@
 //! | Markdown | [`markdown`] | `--export-markdown`           |
 
 pub mod csv;
+pub mod dump;
 pub mod json;
 pub mod markdown;
 pub mod profile;

@@ -5,6 +5,7 @@ use crate::ExitStatus;
 use crate::args::{Cli, Command};
 
 pub mod bench;
+pub mod dump;
 pub mod profile;
 
 /// Dispatches to the command.
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Profile(args) => profile::run(args, cli.quiet),
+        Command::Dump(args) => dump::run(&args),
     }
 }

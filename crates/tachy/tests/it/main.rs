@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod dump;
 mod profile;
 
 use assert_cmd::Command;
