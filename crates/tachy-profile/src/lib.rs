@@ -14,6 +14,7 @@ mod error;
 pub mod sampler;
 pub mod store;
 pub mod target;
+pub mod top;
 
 pub use error::ProfileError;
-pub use sampler::{Observer, ProfileOutcome, ProfileSettings, Target};
+pub use sampler::{Observer, ProfileOutcome, ProfileSettings, Session, Target};

@@ -60,6 +60,8 @@ pub struct ProfileSettings {
     pub nonblocking: bool,
     /// Include native (C) frames.
     pub native: bool,
+    /// Discard a launched program's stdout and stderr (for full-screen views).
+    pub discard_output: bool,
 }
 
 impl ProfileSettings {
@@ -75,6 +77,7 @@ impl ProfileSettings {
             gil_only: false,
             nonblocking: false,
             native: false,
+            discard_output: false,
         }
     }
 }
@@ -273,6 +276,8 @@ impl Jitter {
 
 struct Recorder {
     builder: ProfileBuilder,
+    /// Every thread of the last round: (label, active, holds the GIL).
+    last_round: Vec<(String, bool, bool)>,
     idle: bool,
     gil_only: bool,
     errors: u64,
@@ -283,6 +288,12 @@ impl Recorder {
     fn record(&mut self, traces: &[StackTrace], offset_us: u64) {
         let mut frames = Vec::new();
         for trace in traces {
+            let id = trace.os_thread_id.unwrap_or(trace.thread_id);
+            let label = match &trace.thread_name {
+                Some(n) => format!("{n} (tid {id})"),
+                None => format!("thread {id}"),
+            };
+            self.last_round.push((label, trace.active, trace.owns_gil));
             if !self.idle && !trace.active {
                 continue;
             }
@@ -360,13 +371,12 @@ impl Session {
                 // A waiting `sh` parent keeps the program's exit status: py-spy's ptrace lock can
                 // reap a traced process as it exits, but the kernel then still reports the exit to
                 // the real parent (`sh`), which exits with the same status.
-                let mut child = Command::new("sh")
-                    .arg("-c")
-                    .arg("\"$@\"; exit $?")
-                    .arg("tachy-launch")
-                    .args(argv)
-                    .spawn()
-                    .map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
+                let mut cmd = Command::new("sh");
+                cmd.arg("-c").arg("\"$@\"; exit $?").arg("tachy-launch").args(argv);
+                if settings.discard_output {
+                    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+                }
+                let mut child = cmd.spawn().map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
                 let spy = attach_launched(&mut child, &command, &config)?;
                 (Some(child), spy, argv.clone())
             }
@@ -397,6 +407,7 @@ impl Session {
             given_up: Vec::new(),
             rec: Recorder {
                 builder: ProfileBuilder::new(),
+                last_round: Vec::new(),
                 idle: settings.idle,
                 gil_only: settings.gil_only,
                 errors: 0,
@@ -424,6 +435,21 @@ impl Session {
         &self.rec.builder
     }
 
+    /// Every thread of the last round: (label, running, holds the GIL).
+    pub fn last_round(&self) -> &[(String, bool, bool)] {
+        &self.rec.last_round
+    }
+
+    /// Processes sampled so far.
+    pub fn processes(&self) -> usize {
+        self.pids.len()
+    }
+
+    /// Whether idle threads are counted.
+    pub fn idle_included(&self) -> bool {
+        self.settings.idle
+    }
+
     /// Time since sampling started.
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
@@ -441,6 +467,7 @@ impl Session {
         }
         let offset_us = now.duration_since(self.start).as_micros() as u64;
         let rec = &mut self.rec;
+        rec.last_round.clear();
         self.spies.retain_mut(|s| match s.spy.get_stack_traces() {
             Ok(traces) => {
                 rec.record(&traces, offset_us);

@@ -11,6 +11,7 @@ pub mod dump;
 pub mod format;
 pub mod profile;
 pub mod render;
+pub mod top;
 
 pub use bench::BenchReport;
 pub use profile::Profile;

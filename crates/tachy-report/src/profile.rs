@@ -96,6 +96,8 @@ pub enum EndReason {
     Duration,
     /// Ctrl-C.
     Interrupted,
+    /// The user quit an interactive view (`q` in `tachy top`).
+    Stopped,
 }
 
 /// One frame: a function at a line.
@@ -205,51 +207,7 @@ impl Profile {
 
     /// Per-function self and total samples, sorted by self samples (then total, then name).
     pub fn functions(&self) -> Vec<FunctionStat> {
-        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-        let mut out: Vec<FunctionStat> = Vec::new();
-        let mut fn_of_frame = Vec::with_capacity(self.frames.len());
-        for f in &self.frames {
-            let i = *index.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
-                out.push(FunctionStat {
-                    function: f.function.clone(),
-                    file: f.display_file().to_string(),
-                    path: f.file.clone(),
-                    line: f.line,
-                    self_samples: 0,
-                    total_samples: 0,
-                });
-                out.len() - 1
-            });
-            if f.line > 0 && (out[i].line <= 0 || f.line < out[i].line) {
-                out[i].line = f.line;
-            }
-            fn_of_frame.push(i);
-        }
-        let mut seen: Vec<usize> = Vec::new();
-        for s in &self.stacks {
-            if let Some(&leaf) = s.frames.last()
-                && let Some(&i) = fn_of_frame.get(leaf as usize)
-            {
-                out[i].self_samples += s.count;
-            }
-            seen.clear();
-            for &fr in &s.frames {
-                if let Some(&i) = fn_of_frame.get(fr as usize)
-                    && !seen.contains(&i)
-                {
-                    seen.push(i);
-                    out[i].total_samples += s.count;
-                }
-            }
-        }
-        out.retain(|f| f.total_samples > 0);
-        out.sort_by(|a, b| {
-            b.self_samples
-                .cmp(&a.self_samples)
-                .then(b.total_samples.cmp(&a.total_samples))
-                .then_with(|| a.function.cmp(&b.function))
-        });
-        out
+        function_stats(&self.frames, self.stacks.iter().map(|s| (s.frames.as_slice(), s.count)))
     }
 
     /// Per-line samples of innermost frames, sorted by samples.
@@ -286,6 +244,56 @@ impl Profile {
         let first = self.threads.first().map(|t| t.pid);
         self.threads.iter().any(|t| Some(t.pid) != first)
     }
+}
+
+/// Per-function self and total samples of `stacks` (frame indices root first, with counts),
+/// sorted by self samples, then total, then name. Functions are identified by name and file.
+pub fn function_stats<'a>(frames: &[FrameInfo], stacks: impl Iterator<Item = (&'a [u32], u64)>) -> Vec<FunctionStat> {
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut out: Vec<FunctionStat> = Vec::new();
+    let mut fn_of_frame = Vec::with_capacity(frames.len());
+    for f in frames {
+        let i = *index.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
+            out.push(FunctionStat {
+                function: f.function.clone(),
+                file: f.display_file().to_string(),
+                path: f.file.clone(),
+                line: f.line,
+                self_samples: 0,
+                total_samples: 0,
+            });
+            out.len() - 1
+        });
+        if f.line > 0 && (out[i].line <= 0 || f.line < out[i].line) {
+            out[i].line = f.line;
+        }
+        fn_of_frame.push(i);
+    }
+    let mut seen: Vec<usize> = Vec::new();
+    for (stack, count) in stacks {
+        if let Some(&leaf) = stack.last()
+            && let Some(&i) = fn_of_frame.get(leaf as usize)
+        {
+            out[i].self_samples += count;
+        }
+        seen.clear();
+        for &fr in stack {
+            if let Some(&i) = fn_of_frame.get(fr as usize)
+                && !seen.contains(&i)
+            {
+                seen.push(i);
+                out[i].total_samples += count;
+            }
+        }
+    }
+    out.retain(|f| f.total_samples > 0);
+    out.sort_by(|a, b| {
+        b.self_samples
+            .cmp(&a.self_samples)
+            .then(b.total_samples.cmp(&a.total_samples))
+            .then_with(|| a.function.cmp(&b.function))
+    });
+    out
 }
 
 /// Builds a profile sample by sample, deduplicating frames, threads and stacks.
@@ -362,6 +370,26 @@ impl ProfileBuilder {
         };
         self.timeline.offsets_us.push(offset_us);
         self.timeline.stacks.push(idx);
+    }
+
+    /// Frames interned so far.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+
+    /// Threads seen so far.
+    pub fn threads(&self) -> &[ThreadInfo] {
+        &self.threads
+    }
+
+    /// Distinct stacks so far.
+    pub fn stacks(&self) -> &[StackRecord] {
+        &self.stacks
+    }
+
+    /// Stack index of every sample so far, in time order.
+    pub fn timeline_stacks(&self) -> &[u32] {
+        &self.timeline.stacks
     }
 
     /// Samples recorded so far.

@@ -30,6 +30,49 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Print every thread's current Python stack of a running process, once (for hangs).
     Dump(DumpArgs),
+    /// Live view of where a Python program spends its time (like top, per function).
+    Top(TopArgs),
+}
+
+/// `tachy top`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Keys: o/t/n sort by own share, total share or name; q quits.\nExamples:\n  tachy top --pid 1234\n  tachy top -o session.json -- python3 app.py"
+)]
+pub struct TopArgs {
+    /// Attach to this running process instead of launching one.
+    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+    /// Seconds between refreshes.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub refresh: f64,
+    /// Samples per second.
+    #[arg(short, long, value_name = "HZ", default_value_t = 100.0)]
+    pub rate: f64,
+    /// Stop after this long (e.g. 30s).
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Aggregate child Python processes too.
+    #[arg(short, long)]
+    pub subprocesses: bool,
+    /// Include idle threads.
+    #[arg(short, long)]
+    pub idle: bool,
+    /// Do not pause the program while reading its stacks.
+    #[arg(long)]
+    pub nonblocking: bool,
+    /// Include native (C) frames (`native` build feature).
+    #[arg(long)]
+    pub native: bool,
+    /// Save the whole session as a profile (the `tachy profile -o` format) when it ends.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Rows per table when stdout is not a terminal.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub rows: usize,
+    /// The program to launch, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// `tachy dump`.

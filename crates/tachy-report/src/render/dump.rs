@@ -14,7 +14,7 @@ pub fn text(report: &DumpReport) -> String {
         let _ = writeln!(out, "Process {}: {} (Python {})", p.pid, p.command, p.python_version);
         for t in &p.threads {
             let name = t.name.as_deref().map(|n| format!("\"{n}\" ")).unwrap_or_default();
-            let tid = t.os_thread_id.map(|id| format!("tid {id}, ")).unwrap_or_default();
+            let tid = t.os_thread_id.map_or_else(|| format!("id {:#x}, ", t.thread_id), |id| format!("tid {id}, "));
             let _ = writeln!(out, "\nThread {name}({tid}{})", t.status());
             if t.frames.is_empty() {
                 let _ = writeln!(out, "    (no Python frames)");

@@ -13,6 +13,7 @@ pub mod json;
 pub mod markdown;
 pub mod profile;
 pub mod text;
+pub mod top;
 
 /// A renderer failed (only writers that can fail, such as CSV, return this).
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ use crate::args::{Cli, Command};
 pub mod bench;
 pub mod dump;
 pub mod profile;
+pub mod top;
 
 /// Dispatches to the command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Profile(args) => profile::run(args, cli.quiet),
         Command::Dump(args) => dump::run(&args),
+        Command::Top(args) => top::run(&args),
     }
 }

@@ -37,6 +37,7 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
         gil_only: args.gil,
         nonblocking: args.nonblocking,
         native: args.native,
+        discard_output: false,
     };
     let mut progress = ProfileProgress::new(quiet);
     let outcome = tachy_profile::sampler::run(&settings, &mut progress);

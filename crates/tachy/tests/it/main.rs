@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod dump;
 mod profile;
+mod top;
 
 use assert_cmd::Command;
 

@@ -44,6 +44,7 @@ pub fn render(profile: &Profile, opts: ProfileRenderOptions) -> String {
         },
         EndReason::Duration => "the duration elapsed".to_string(),
         EndReason::Interrupted => "interrupted by Ctrl-C".to_string(),
+        EndReason::Stopped => "stopped by the user".to_string(),
     };
     let _ = writeln!(out, "  stopped: {end}");
     for e in &m.error_messages {

@@ -1,0 +1,103 @@
+//! `tachy top` end to end: plain tables when piped, the full-screen view in a pseudo-terminal.
+
+use std::path::PathBuf;
+
+use predicates::prelude::*;
+use tachy_test::{python, sh_quote, workspace_root};
+
+use crate::tachy;
+
+fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("crates/tachy/tests/fixtures/profile").join(name)
+}
+
+#[test]
+fn piped_output_prints_a_table_per_refresh_with_the_hot_function_on_top() {
+    let out = tachy()
+        .args(["top", "--refresh", "0.3", "--rows", "5", "--"])
+        .arg(python())
+        .arg(fixture("threads.py"))
+        .arg("1.5")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tables: Vec<&str> = text.split("tachy top: pid").skip(1).collect();
+    assert!(tables.len() >= 2, "{text}");
+    for t in &tables {
+        let first_row = t.lines().nth(2).unwrap_or_default();
+        assert!(first_row.contains("hot_loop"), "hot function first:\n{t}");
+        assert!(t.contains("GIL:"), "{t}");
+    }
+}
+
+#[test]
+fn q_in_a_terminal_quits_restores_the_screen_and_saves_the_session() {
+    if tachy_process::python::which(std::ffi::OsStr::new("script")).is_none() {
+        return; // util-linux `script` provides the pseudo-terminal
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("session.json");
+    let cmd = format!(
+        "stty cols 120 rows 30; {} top -o {} -- {} {} 60",
+        sh_quote(&assert_cmd::cargo::cargo_bin("tachy")),
+        sh_quote(&saved),
+        sh_quote(python()),
+        sh_quote(&fixture("threads.py"))
+    );
+    // Type `q` once the view has drawn the hot function (stdin of `script` feeds the terminal).
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        use std::io::Read;
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    // Wait until the session has samples, then quit.
+    let start = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"q").unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let out = reader.join().unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(50), "q did not quit");
+    assert!(status.success(), "tachy top exited with {status}");
+    let enter = out.windows(8).position(|w| w == b"\x1b[?1049h").expect("entered the alternate screen");
+    let leave = out.windows(8).rposition(|w| w == b"\x1b[?1049l").expect("left the alternate screen");
+    let drawn = out.windows(8).position(|w| w == b"hot_loop").expect("the view was drawn");
+    assert!(enter < drawn && drawn < leave);
+    assert!(out[leave..].windows(6).any(|w| w == b"\x1b[?25h"), "the cursor is shown again");
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(p["meta"]["end"], "stopped");
+    assert!(p["meta"]["samples"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn top_bad_targets() {
+    tachy()
+        .args(["top", "--pid", "4194303"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no process with PID 4194303"));
+    tachy().args(["top"]).assert().code(2).stderr(predicate::str::contains("nothing to watch"));
+    tachy()
+        .args(["top", "--refresh", "0", "--pid", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--refresh"));
+}
