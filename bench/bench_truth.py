@@ -62,6 +62,13 @@ def main():
     ap.add_argument("--min-time", default="3s")
     ap.add_argument("--metric", default="wall", choices=["wall", "cpu"])
     ap.add_argument("--skip-overhead", action="store_true")
+    ap.add_argument(
+        "--protocol",
+        default="interleaved",
+        choices=["interleaved", "baseline"],
+        help="interleaved: A and B alternate in one run, gated with --reference; baseline: A saved, then A and B gated against it in later runs",
+    )
+    ap.add_argument("--ab-min-time", default="10s", help="--min-time of the interleaved A/B runs")
     args = ap.parse_args()
 
     hyperfine = shutil.which("hyperfine") or sys.exit("hyperfine not found: apt-get install hyperfine")
@@ -77,6 +84,9 @@ def main():
         print(f"   tachy {oh['tachy'] * 1e6:.0f} us, hyperfine {oh['hyperfine'] * 1e6:.0f} us, ratio tachy/hyperfine {oh['tachy'] / oh['hyperfine']:.2f}\n")
     print(f"metric: {args.metric}")
 
+    if args.protocol == "interleaved":
+        interleaved(args, a, b, work)
+        return
     aa_gate = aa_inter = ab_gate = ab_inter = 0
     cvs = []
     cpu_cvs = []
@@ -114,6 +124,44 @@ def main():
     print(f"4. machine CV of A (wall time): median {statistics.median(cvs) * 100:.1f}%, max {max(cvs) * 100:.1f}%")
     print(f"   CV of A (CPU time): median {statistics.median(cpu_cvs) * 100:.1f}%, max {max(cpu_cvs) * 100:.1f}%")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def interleaved(args, a, b, work):
+    """A/A and A/B in single interleaved runs, gated against the reference at the default 5%."""
+    aa_fail = aa_diff = ab_slower = ab_fail = 0
+    cvs = []
+    for rep in range(1, args.reps + 1):
+        code_aa, aa = bench_json(
+            args.tachy,
+            ["--min-time", args.min_time, "--metric", args.metric, "--reference", a, "--max-regression", "5%",
+             "-n", "a", "-n", "a-again", a, a + " "],
+            work,
+        )
+        code_ab, ab = bench_json(
+            args.tachy,
+            ["--min-time", args.ab_min_time, "--metric", args.metric, "--reference", a, "--max-regression", "5%",
+             "-n", "a", "-n", "b", a, b],
+            work,
+        )
+        aa_fail += code_aa == 1
+        aa_diff += any(r["verdict"] not in ("reference", "no_difference") for r in aa["relative"])
+        row = [r for r in ab["relative"] if r["command"] == "b"][0]
+        ab_slower += row["verdict"] == "slower"
+        ab_fail += code_ab == 1
+        stats = ab["results"][0]["stats"]
+        cvs.append(stats["cpu"]["cv"] if args.metric == "cpu" else stats["cv"])
+        ratio = row["comparison"]["ratio"]
+        print(
+            f"   rep {rep:2d}: A/A gate {'FAIL' if code_aa == 1 else 'pass'}, A/B {row['verdict']} "
+            f"{ratio['ratio']:.3f}x ({ratio['ci']['low']:.3f}-{ratio['ci']['high']:.3f}), "
+            f"p={row['comparison']['test']['p_value']:.3g}, runs {stats['runs']}, CV {cvs[-1] * 100:.1f}%",
+            flush=True,
+        )
+    n = args.reps
+    print(f"\nprotocol: interleaved, metric {args.metric}, A/A --min-time {args.min_time}, A/B --min-time {args.ab_min_time}")
+    print(f"2. A/A: false regressions at the default gate (--reference, --max-regression 5%): {aa_fail}/{n}; called different: {aa_diff}/{n}")
+    print(f"3. A/B: detected as significantly slower: {ab_slower}/{n}; over the 5% gate: {ab_fail}/{n}")
+    print(f"4. CV of A ({args.metric}): median {statistics.median(cvs) * 100:.1f}%, max {max(cvs) * 100:.1f}%")
 
 
 if __name__ == "__main__":
