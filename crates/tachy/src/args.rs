@@ -34,36 +34,43 @@ pub enum Command {
     Top(TopArgs),
 }
 
+/// Sampling options shared by `tachy profile` and `tachy top`.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// Attach to this running process instead of launching one.
+    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+    /// Samples per second.
+    #[arg(short, long, value_name = "HZ", default_value_t = 100.0)]
+    pub rate: f64,
+    /// Stop after this long (e.g. 30s); by default, when the program exits or on Ctrl-C.
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Follow child Python processes too (e.g. multiprocessing workers).
+    #[arg(short, long)]
+    pub subprocesses: bool,
+    /// Include idle threads (waiting on locks, I/O or sleep).
+    #[arg(short, long)]
+    pub idle: bool,
+    /// Do not pause the program while reading its stacks (lower overhead, rare torn stacks).
+    #[arg(long)]
+    pub nonblocking: bool,
+    /// Include native (C/C++) frames (`native` build feature).
+    #[arg(long)]
+    pub native: bool,
+}
+
 /// `tachy top`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Keys: o/t/n sort by own share, total share or name; q quits.\nExamples:\n  tachy top --pid 1234\n  tachy top -o session.json -- python3 app.py"
 )]
 pub struct TopArgs {
-    /// Attach to this running process instead of launching one.
-    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
-    pub pid: Option<u32>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Seconds between refreshes.
     #[arg(long, value_name = "SECS", default_value_t = 1.0)]
     pub refresh: f64,
-    /// Samples per second.
-    #[arg(short, long, value_name = "HZ", default_value_t = 100.0)]
-    pub rate: f64,
-    /// Stop after this long (e.g. 30s).
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Option<std::time::Duration>,
-    /// Aggregate child Python processes too.
-    #[arg(short, long)]
-    pub subprocesses: bool,
-    /// Include idle threads.
-    #[arg(short, long)]
-    pub idle: bool,
-    /// Do not pause the program while reading its stacks.
-    #[arg(long)]
-    pub nonblocking: bool,
-    /// Include native (C) frames (`native` build feature).
-    #[arg(long)]
-    pub native: bool,
     /// Save the whole session as a profile (the `tachy profile -o` format) when it ends.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
@@ -111,41 +118,16 @@ pub struct ProfileArgs {
     #[command(subcommand)]
     pub action: Option<ProfileAction>,
 
-    /// Attach to this running process instead of launching one.
-    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
-    pub pid: Option<u32>,
-
-    /// Samples per second.
-    #[arg(short, long, value_name = "HZ", default_value_t = 100.0)]
-    pub rate: f64,
-
-    /// Stop after this long (e.g. 30s); by default, when the program exits or on Ctrl-C.
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Option<std::time::Duration>,
-
-    /// Also profile child Python processes (e.g. multiprocessing workers).
-    #[arg(short, long)]
-    pub subprocesses: bool,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
 
     /// Split stacks by thread (thread names shown).
     #[arg(short, long)]
     pub threads: bool,
 
-    /// Include idle threads (waiting on locks, I/O or sleep).
-    #[arg(short, long)]
-    pub idle: bool,
-
     /// Only sample the thread holding the GIL.
     #[arg(long)]
     pub gil: bool,
-
-    /// Do not pause the program while reading its stacks (lower overhead, rare torn stacks).
-    #[arg(long)]
-    pub nonblocking: bool,
-
-    /// Include native (C/C++) frames.
-    #[arg(long)]
-    pub native: bool,
 
     /// Save the profile (tachy JSON) to FILE; other formats are written beside it.
     #[arg(short, long, value_name = "FILE")]
@@ -164,7 +146,7 @@ pub struct ProfileArgs {
 pub struct ProfileRenderArgs {
     /// Output formats (repeatable): text, json, collapsed, flamegraph, speedscope, pprof, chrome.
     #[arg(short, long = "format", value_enum, value_name = "FORMAT", global = true)]
-    pub formats: Vec<ProfileFormatArg>,
+    pub formats: Vec<tachy_report::render::profile::ProfileFormat>,
 
     /// Show hot lines, and label frames by line in flamegraphs and collapsed stacks.
     #[arg(long, global = true)]
@@ -173,40 +155,6 @@ pub struct ProfileRenderArgs {
     /// Rows in each table of the text summary.
     #[arg(long, value_name = "N", default_value_t = 15, global = true)]
     pub top: usize,
-}
-
-/// `--format` values of `tachy profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProfileFormatArg {
-    /// Terminal summary (to stdout).
-    Text,
-    /// The saved tachy profile.
-    Json,
-    /// Collapsed stacks (flamegraph.pl / inferno input).
-    Collapsed,
-    /// Flamegraph SVG.
-    Flamegraph,
-    /// speedscope JSON.
-    Speedscope,
-    /// pprof protobuf, gzipped.
-    Pprof,
-    /// Chrome trace events.
-    Chrome,
-}
-
-impl From<ProfileFormatArg> for tachy_report::render::profile::ProfileFormat {
-    fn from(f: ProfileFormatArg) -> Self {
-        use tachy_report::render::profile::ProfileFormat as F;
-        match f {
-            ProfileFormatArg::Text => F::Text,
-            ProfileFormatArg::Json => F::Json,
-            ProfileFormatArg::Collapsed => F::Collapsed,
-            ProfileFormatArg::Flamegraph => F::Flamegraph,
-            ProfileFormatArg::Speedscope => F::Speedscope,
-            ProfileFormatArg::Pprof => F::Pprof,
-            ProfileFormatArg::Chrome => F::Chrome,
-        }
-    }
 }
 
 /// `tachy profile` subcommands.

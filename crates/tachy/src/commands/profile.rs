@@ -10,7 +10,7 @@ use tachy_report::profile::EndReason;
 use tachy_report::render::profile::{self as render, ProfileFormat, ProfileRenderOptions};
 
 use crate::ExitStatus;
-use crate::args::{ProfileAction, ProfileArgs, ProfileDiffArgs, ProfileRenderArgs, ProfileShowArgs};
+use crate::args::{ProfileAction, ProfileArgs, ProfileDiffArgs, ProfileRenderArgs, ProfileShowArgs, SamplingArgs};
 use crate::printer::{self, ProfileProgress};
 
 /// Runs `tachy profile`.
@@ -20,25 +20,10 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
         Some(ProfileAction::Diff(d)) => return compare(d, quiet),
         None => {}
     }
-    let target = match (args.pid, args.command.is_empty()) {
-        (Some(pid), _) => Target::Pid(pid),
-        (None, false) => Target::Launch(args.command.clone()),
-        (None, true) => {
-            bail!("nothing to profile: give a command after `--` (e.g. `tachy profile -- python3 app.py`) or --pid PID")
-        }
-    };
-    let settings = ProfileSettings {
-        target,
-        rate: args.rate,
-        duration: args.duration,
-        subprocesses: args.subprocesses,
-        threads: args.threads,
-        idle: args.idle,
-        gil_only: args.gil,
-        nonblocking: args.nonblocking,
-        native: args.native,
-        discard_output: false,
-    };
+    let target = target(&args.sampling, &args.command)?;
+    let mut settings = settings(&args.sampling, target);
+    settings.threads = args.threads;
+    settings.gil_only = args.gil;
     let mut progress = ProfileProgress::new(quiet);
     let outcome = tachy_profile::sampler::run(&settings, &mut progress);
     progress.finish();
@@ -81,8 +66,35 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
     Ok(if profile.meta.end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }
 
+/// The target of `tachy profile` or `tachy top`: `--pid`, or the command after `--`.
+pub(crate) fn target(sampling: &SamplingArgs, command: &[String]) -> Result<Target> {
+    match (sampling.pid, command.is_empty()) {
+        (Some(pid), _) => Ok(Target::Pid(pid)),
+        (None, false) => Ok(Target::Launch(command.to_vec())),
+        (None, true) => {
+            bail!("nothing to profile: give a command after `--` (e.g. `tachy profile -- python3 app.py`) or --pid PID")
+        }
+    }
+}
+
+/// Sampling settings from the shared flags (threads and GIL-only off).
+pub(crate) fn settings(s: &SamplingArgs, target: Target) -> ProfileSettings {
+    ProfileSettings {
+        target,
+        rate: s.rate,
+        duration: s.duration,
+        subprocesses: s.subprocesses,
+        threads: false,
+        idle: s.idle,
+        gil_only: false,
+        nonblocking: s.nonblocking,
+        native: s.native,
+        discard_output: false,
+    }
+}
+
 fn formats(r: &ProfileRenderArgs) -> Vec<ProfileFormat> {
-    if r.formats.is_empty() { vec![ProfileFormat::Text] } else { r.formats.iter().map(|&f| f.into()).collect() }
+    if r.formats.is_empty() { vec![ProfileFormat::Text] } else { r.formats.clone() }
 }
 
 fn render_options(r: &ProfileRenderArgs) -> ProfileRenderOptions {
@@ -136,7 +148,7 @@ fn show(args: &ProfileShowArgs, r: &ProfileRenderArgs) -> Result<ExitStatus> {
         Some(out) => {
             let format = match r.formats.as_slice() {
                 [] => format_from_extension(out).unwrap_or(ProfileFormat::Text),
-                [one] => (*one).into(),
+                [one] => *one,
                 _ => bail!("give one --format when writing to a file with -o"),
             };
             write(out, &render::render(&profile, format, opts)?)?;

@@ -11,7 +11,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 use ratatui::{DefaultTerminal, Frame};
-use tachy_profile::{ProfileSettings, Session, Target, store, top};
+use tachy_profile::{Session, store, top};
 use tachy_report::profile::EndReason;
 use tachy_report::top::{SortKey, TopView};
 
@@ -22,29 +22,16 @@ use crate::printer;
 /// Runs `tachy top`.
 pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     let tty = std::io::stdout().is_terminal();
-    let target = match (args.pid, args.command.is_empty()) {
-        (Some(pid), _) => Target::Pid(pid),
-        (None, false) => Target::Launch(args.command.clone()),
-        (None, true) => {
-            bail!("nothing to watch: give --pid PID or a command after `--` (e.g. `tachy top -- python3 app.py`)")
-        }
-    };
+    if args.sampling.pid.is_none() && args.command.is_empty() {
+        bail!("nothing to watch: give --pid PID or a command after `--` (e.g. `tachy top -- python3 app.py`)");
+    }
     if !(args.refresh.is_finite() && args.refresh >= 0.05) {
         bail!("--refresh must be at least 0.05 seconds, got {}", args.refresh);
     }
-    let settings = ProfileSettings {
-        target,
-        rate: args.rate,
-        duration: args.duration,
-        subprocesses: args.subprocesses,
-        threads: true,
-        idle: args.idle,
-        gil_only: false,
-        nonblocking: args.nonblocking,
-        native: args.native,
-        // The program's own output would tear the full-screen view.
-        discard_output: tty,
-    };
+    let mut settings = super::profile::settings(&args.sampling, super::profile::target(&args.sampling, &args.command)?);
+    settings.threads = true;
+    // The program's own output would tear the full-screen view.
+    settings.discard_output = tty;
     let mut session = Session::start(&settings)?;
     let refresh = Duration::from_secs_f64(args.refresh);
     let end = if tty { interactive(&mut session, refresh)? } else { plain(&mut session, refresh, args.rows)? };

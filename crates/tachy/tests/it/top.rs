@@ -53,29 +53,36 @@ fn q_in_a_terminal_quits_restores_the_screen_and_saves_the_session() {
         .spawn()
         .unwrap();
     let mut stdout = child.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
     let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
         let mut buf = [0u8; 4096];
         use std::io::Read;
         while let Ok(n) = stdout.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            all.extend_from_slice(&buf[..n]);
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
         }
-        all
     });
-    // Wait until the session has samples, then quit.
+    // Wait until the view has drawn the hot function (a bound against hangs, not a timing
+    // assertion), then type `q`.
     let start = std::time::Instant::now();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    while !seen.lock().unwrap().windows(8).any(|w| w == b"hot_loop")
+        && start.elapsed() < std::time::Duration::from_secs(60)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     use std::io::Write;
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"q").unwrap();
     stdin.flush().unwrap();
+    let quit_sent = std::time::Instant::now();
     let status = child.wait().unwrap();
     drop(stdin);
-    let out = reader.join().unwrap();
-    assert!(start.elapsed() < std::time::Duration::from_secs(50), "q did not quit");
+    reader.join().unwrap();
+    let out = seen.lock().unwrap().clone();
+    assert!(quit_sent.elapsed() < std::time::Duration::from_secs(50), "q did not quit");
     assert!(status.success(), "tachy top exited with {status}");
     let enter = out.windows(8).position(|w| w == b"\x1b[?1049h").expect("entered the alternate screen");
     let leave = out.windows(8).rposition(|w| w == b"\x1b[?1049l").expect("left the alternate screen");

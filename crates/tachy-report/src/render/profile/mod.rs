@@ -22,6 +22,7 @@ use crate::profile::Profile;
 
 /// Output formats of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ProfileFormat {
     /// Terminal summary.
     Text,
