@@ -75,6 +75,11 @@ fn dump_bad_targets() {
 }
 
 #[test]
+fn dump_ptrace_refusal_is_explained() {
+    crate::profile::assert_ptrace_refused(&["dump"]);
+}
+
+#[test]
 fn dump_follows_subprocesses() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("running");

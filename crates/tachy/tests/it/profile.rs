@@ -410,14 +410,13 @@ fn attach_by_pid_for_a_duration() {
     assert!(self_shares(&p).contains_key("busy_forever"));
 }
 
-#[test]
-#[allow(clippy::print_stderr)]
-fn ptrace_refusal_names_the_cause_and_the_fix() {
-    // Needs root (to drop to another user) and setpriv; elsewhere this path cannot be provoked.
+/// Runs `tachy ARGS --pid P` as an unprivileged user against a root-owned Python process and
+/// checks the one-line permission error. Needs root (to drop privileges) and setpriv; returns
+/// false where that cannot be arranged.
+pub fn assert_ptrace_refused(args: &[&str]) -> bool {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 || tachy_process::python::which(std::ffi::OsStr::new("setpriv")).is_none() {
-        eprintln!("skipped: needs root and setpriv");
-        return;
+        return false;
     }
     let dir = tempfile::tempdir().unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -432,7 +431,8 @@ fn ptrace_refusal_names_the_cause_and_the_fix() {
     let res = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&bin)
-        .args(["profile", "--pid", &target.id().to_string()])
+        .args(args)
+        .args(["--pid", &target.id().to_string()])
         .output()
         .unwrap();
     target.kill().unwrap();
@@ -441,6 +441,12 @@ fn ptrace_refusal_names_the_cause_and_the_fix() {
     assert_eq!(res.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("permission denied") && stderr.contains("CAP_SYS_PTRACE"), "{stderr}");
     assert!(stderr.lines().count() == 1, "one line: {stderr}");
+    true
+}
+
+#[test]
+fn ptrace_refusal_names_the_cause_and_the_fix() {
+    assert_ptrace_refused(&["profile"]);
 }
 
 #[cfg(feature = "native")]

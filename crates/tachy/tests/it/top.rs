@@ -95,6 +95,11 @@ fn q_in_a_terminal_quits_restores_the_screen_and_saves_the_session() {
 }
 
 #[test]
+fn top_ptrace_refusal_is_explained() {
+    crate::profile::assert_ptrace_refused(&["top"]);
+}
+
+#[test]
 fn top_bad_targets() {
     tachy()
         .args(["top", "--pid", "4194303"])
