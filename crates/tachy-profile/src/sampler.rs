@@ -62,6 +62,8 @@ pub struct ProfileSettings {
     pub native: bool,
     /// Discard a launched program's stdout and stderr (for full-screen views).
     pub discard_output: bool,
+    /// Keep every thread's state of the last round for a live view ([`Session::last_round`]).
+    pub live_view: bool,
 }
 
 impl ProfileSettings {
@@ -78,6 +80,7 @@ impl ProfileSettings {
             nonblocking: false,
             native: false,
             discard_output: false,
+            live_view: false,
         }
     }
 }
@@ -276,8 +279,9 @@ impl Jitter {
 
 struct Recorder {
     builder: ProfileBuilder,
-    /// Every thread of the last round: (label, active, holds the GIL).
+    /// Every thread of the last round: (label, active, holds the GIL); kept only for live views.
     last_round: Vec<(String, bool, bool)>,
+    keep_round: bool,
     idle: bool,
     gil_only: bool,
     errors: u64,
@@ -288,12 +292,14 @@ impl Recorder {
     fn record(&mut self, traces: &[StackTrace], offset_us: u64) {
         let mut frames = Vec::new();
         for trace in traces {
-            let id = trace.os_thread_id.unwrap_or(trace.thread_id);
-            let label = match &trace.thread_name {
-                Some(n) => format!("{n} (tid {id})"),
-                None => format!("thread {id}"),
-            };
-            self.last_round.push((label, trace.active, trace.owns_gil));
+            if self.keep_round {
+                let id = trace.os_thread_id.unwrap_or(trace.thread_id);
+                let label = match &trace.thread_name {
+                    Some(n) => format!("{n} (tid {id})"),
+                    None => format!("thread {id}"),
+                };
+                self.last_round.push((label, trace.active, trace.owns_gil));
+            }
             if !self.idle && !trace.active {
                 continue;
             }
@@ -408,6 +414,7 @@ impl Session {
             rec: Recorder {
                 builder: ProfileBuilder::new(),
                 last_round: Vec::new(),
+                keep_round: settings.live_view,
                 idle: settings.idle,
                 gil_only: settings.gil_only,
                 errors: 0,
@@ -435,7 +442,8 @@ impl Session {
         &self.rec.builder
     }
 
-    /// Every thread of the last round: (label, running, holds the GIL).
+    /// Every thread of the last round: (label, running, holds the GIL); empty unless the
+    /// settings asked for a live view.
     pub fn last_round(&self) -> &[(String, bool, bool)] {
         &self.rec.last_round
     }

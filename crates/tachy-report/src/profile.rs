@@ -68,6 +68,13 @@ pub struct ProfileMeta {
     pub end: EndReason,
 }
 
+impl ProfileMeta {
+    /// The sampling rate to convert samples to time: the achieved rate, else the requested one.
+    pub fn effective_rate(&self) -> f64 {
+        if self.rate_achieved > 0.0 { self.rate_achieved } else { self.rate_requested }
+    }
+}
+
 /// Sampling options recorded in a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProfileOptions {
@@ -300,7 +307,9 @@ pub fn function_stats<'a>(frames: &[FrameInfo], stacks: impl Iterator<Item = (&'
 #[derive(Debug, Default)]
 pub struct ProfileBuilder {
     frames: Vec<FrameInfo>,
-    frame_index: HashMap<(String, String, i32), u32>,
+    /// file -> line -> [(function, frame index)]: looked up with borrowed strings, so
+    /// recording a known frame allocates nothing.
+    frame_index: HashMap<String, HashMap<i32, Vec<(String, u32)>>>,
     threads: Vec<ThreadInfo>,
     thread_index: HashMap<(u32, u64), u32>,
     stacks: Vec<StackRecord>,
@@ -317,7 +326,12 @@ impl ProfileBuilder {
 
     /// Interns a frame and returns its index.
     pub fn frame(&mut self, function: &str, file: &str, line: i32, short_file: Option<&str>) -> u32 {
-        if let Some(&i) = self.frame_index.get(&(function.to_string(), file.to_string(), line)) {
+        if let Some(&(_, i)) = self
+            .frame_index
+            .get(file)
+            .and_then(|lines| lines.get(&line))
+            .and_then(|fns| fns.iter().find(|(f, _)| f == function))
+        {
             return i;
         }
         let i = self.frames.len() as u32;
@@ -327,7 +341,7 @@ impl ProfileBuilder {
             line,
             short_file: short_file.filter(|s| *s != file).map(str::to_string),
         });
-        self.frame_index.insert((function.to_string(), file.to_string(), line), i);
+        self.frame_index.entry(file.to_string()).or_default().entry(line).or_default().push((function.to_string(), i));
         i
     }
 

@@ -15,6 +15,21 @@ pub fn example(name: &str) -> PathBuf {
     workspace_root().join("examples").join(name)
 }
 
+/// A Python program under `crates/tachy/tests/fixtures/profile/`.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("crates/tachy/tests/fixtures/profile").join(name)
+}
+
+/// Waits until `path` exists, for at most `limit` (a bound against hangs, never a timing
+/// assertion). Returns whether it appeared.
+pub fn wait_for_file(path: &Path, limit: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    while !path.exists() && start.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    path.exists()
+}
+
 /// The real Python interpreter behind `python3` (pyenv shims resolved), or `$TACHY_TEST_PYTHON`.
 pub fn python() -> &'static Path {
     static PY: OnceLock<PathBuf> = OnceLock::new();

@@ -90,6 +90,7 @@ pub(crate) fn settings(s: &SamplingArgs, target: Target) -> ProfileSettings {
         nonblocking: s.nonblocking,
         native: s.native,
         discard_output: false,
+        live_view: false,
     }
 }
 

@@ -30,6 +30,7 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     }
     let mut settings = super::profile::settings(&args.sampling, super::profile::target(&args.sampling, &args.command)?);
     settings.threads = true;
+    settings.live_view = true;
     // The program's own output would tear the full-screen view.
     settings.discard_output = tty;
     let mut session = Session::start(&settings)?;

@@ -1,27 +1,18 @@
 //! `tachy dump` end to end: a deadlocked program shows both blocked threads by name.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use predicates::prelude::*;
-use tachy_test::{python, workspace_root};
+use tachy_test::{fixture, python};
 
 use crate::tachy;
-
-fn fixture(name: &str) -> PathBuf {
-    workspace_root().join("crates/tachy/tests/fixtures/profile").join(name)
-}
 
 /// Starts the deadlock fixture and waits until both threads are blocked.
 fn deadlocked() -> (std::process::Child, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("blocked");
     let child = std::process::Command::new(python()).arg(fixture("deadlock.py")).arg(&marker).spawn().unwrap();
-    let start = std::time::Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(marker.exists(), "the fixture never deadlocked");
+    assert!(tachy_test::wait_for_file(&marker, Duration::from_secs(60)), "the fixture never deadlocked");
     (child, dir)
 }
 
@@ -94,10 +85,7 @@ fn dump_follows_subprocesses() {
     )
     .unwrap();
     let mut parent = std::process::Command::new(python()).arg(&script).spawn().unwrap();
-    let start = std::time::Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    tachy_test::wait_for_file(&marker, Duration::from_secs(60));
     let out = tachy().args(["dump", "--json", "--subprocesses", "--pid", &parent.id().to_string()]).output().unwrap();
     let kids = tachy_test_kill_children(parent.id());
     parent.kill().unwrap();

@@ -1,18 +1,14 @@
 //! `tachy profile` end to end on real Python programs: truth of the shares, threads,
 //! subprocesses, asyncio, every output format parsed back, show/diff, and every bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use predicates::prelude::*;
-use tachy_test::{example, python, workspace_root};
+use tachy_test::{example, fixture, python};
 
 use crate::tachy;
-
-fn fixture(name: &str) -> PathBuf {
-    workspace_root().join("crates/tachy/tests/fixtures/profile").join(name)
-}
 
 fn py() -> String {
     python().display().to_string()
@@ -367,11 +363,7 @@ fn ctrl_c_writes_the_profile_and_stops_the_program() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(marker.exists(), "the program never started");
+    assert!(tachy_test::wait_for_file(&marker, Duration::from_secs(60)), "the program never started");
     // Give the sampler a moment to take some samples (not a timing assertion).
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: signalling our own child.
@@ -392,10 +384,7 @@ fn attach_by_pid_for_a_duration() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("running");
     let mut target = std::process::Command::new(python()).arg(fixture("long_running.py")).arg(&marker).spawn().unwrap();
-    let start = std::time::Instant::now();
-    while !marker.exists() && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    tachy_test::wait_for_file(&marker, Duration::from_secs(60));
     let out = dir.path().join("attached.json");
     let res = tachy()
         .args(["profile", "-q", "--duration", "1s", "--pid", &target.id().to_string(), "-o"])
@@ -425,9 +414,7 @@ pub fn assert_ptrace_refused(args: &[&str]) -> bool {
     std::fs::copy(assert_cmd::cargo::cargo_bin("tachy"), &bin).unwrap();
     let marker = dir.path().join("running");
     let mut target = std::process::Command::new(python()).arg(fixture("long_running.py")).arg(&marker).spawn().unwrap();
-    while !marker.exists() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    tachy_test::wait_for_file(&marker, Duration::from_secs(60));
     let res = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&bin)

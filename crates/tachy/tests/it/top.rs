@@ -1,15 +1,9 @@
 //! `tachy top` end to end: plain tables when piped, the full-screen view in a pseudo-terminal.
 
-use std::path::PathBuf;
-
 use predicates::prelude::*;
-use tachy_test::{python, sh_quote, workspace_root};
+use tachy_test::{fixture, python, sh_quote};
 
 use crate::tachy;
-
-fn fixture(name: &str) -> PathBuf {
-    workspace_root().join("crates/tachy/tests/fixtures/profile").join(name)
-}
 
 #[test]
 fn piped_output_prints_a_table_per_refresh_with_the_hot_function_on_top() {

@@ -9,7 +9,7 @@ use crate::profile::Profile;
 /// Renders the timeline as trace events (timestamps in microseconds), written straight to
 /// bytes: a long profile makes millions of events.
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
-    let rate = if profile.meta.rate_achieved > 0.0 { profile.meta.rate_achieved } else { profile.meta.rate_requested };
+    let rate = profile.meta.effective_rate();
     let interval_us = if rate > 0.0 { (1e6 / rate) as u64 } else { 10_000 };
     // Every frame's name, already a JSON string literal.
     let names: Vec<String> = profile

@@ -151,7 +151,7 @@ impl Strings {
 /// Builds the pprof message (not compressed).
 pub fn build(profile: &Profile) -> PprofProfile {
     let mut strings = Strings::new();
-    let rate = if profile.meta.rate_achieved > 0.0 { profile.meta.rate_achieved } else { profile.meta.rate_requested };
+    let rate = profile.meta.effective_rate();
     let period = if rate > 0.0 { (1e9 / rate) as i64 } else { 10_000_000 };
     let sample_type = vec![
         ValueType { r#type: strings.get("samples"), unit: strings.get("count") },

@@ -47,7 +47,7 @@ struct Sampled<'a> {
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
     let frames =
         profile.frames.iter().map(|f| Frame { name: &f.function, file: f.display_file(), line: f.line }).collect();
-    let rate = if profile.meta.rate_achieved > 0.0 { profile.meta.rate_achieved } else { profile.meta.rate_requested };
+    let rate = profile.meta.effective_rate();
     let interval = if rate > 0.0 { 1.0 / rate } else { 0.01 };
     let mut per_thread: Vec<(Vec<&[u32]>, f64, f64)> = vec![(Vec::new(), f64::MAX, 0.0); profile.threads.len()];
     for (&stack, &t_us) in profile.timeline.stacks.iter().zip(&profile.timeline.offsets_us) {
