@@ -86,6 +86,20 @@ pub struct RuleSpec {
     pub kinds: &'static [Kind],
     /// The check.
     pub check: CheckFn,
+    /// The rule's source file (its `//!` comment is the documentation).
+    pub source: &'static str,
+}
+
+impl RuleSpec {
+    /// The rule's documentation: the `//!` comment at the top of its file.
+    pub fn doc(&self) -> String {
+        let mut out = String::new();
+        for line in self.source.lines().take_while(|l| l.starts_with("//!")) {
+            out.push_str(line.trim_start_matches("//!").strip_prefix(' ').unwrap_or(line.trim_start_matches("//!")));
+            out.push('\n');
+        }
+        out
+    }
 }
 
 macro_rules! spec {
@@ -97,6 +111,7 @@ macro_rules! spec {
             summary: $summary,
             kinds: &[$(Kind::$kind),*],
             check: rules::$module::check,
+            source: include_str!(concat!("rules/", stringify!($module), ".rs")),
         }
     };
 }

@@ -32,6 +32,76 @@ pub enum Command {
     Dump(DumpArgs),
     /// Live view of where a Python program spends its time (like top, per function).
     Top(TopArgs),
+    /// Lint Python source for performance anti-patterns, ranked by measured CPU cost when a
+    /// profile is given.
+    Lint(LintArgs),
+}
+
+/// `tachy lint`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy lint src/\n  tachy lint --select TA2 --output-format github .\n  tachy lint --fix app.py\n  tachy profile -o app.json -- python3 app.py && tachy lint --profile app.json --min-share 1% .\n  tachy lint --explain TA101\n\nExit codes: 0 no findings, 1 findings (or files that could not be linted), 2 tachy failed."
+)]
+pub struct LintArgs {
+    /// Files or folders to lint (folders are walked, honouring .gitignore).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Rules to enable: codes (TA101), prefixes (TA1, TA) or ALL; comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Rules to disable (codes or prefixes).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Extra files or folders to skip (globs), besides .venv, build, __pycache__, ...
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = tachy_report::render::lint::LintFormat::Text)]
+    pub output_format: tachy_report::render::lint::LintFormat,
+    /// Write the output to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Apply safe fixes to the files (each fixed file is re-parsed; a fix that would break
+    /// the syntax is not applied).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Show the fixes as a unified diff without writing them (exit 1 when there are any).
+    #[arg(long)]
+    pub diff: bool,
+    /// Apply unsafe fixes too (with --fix or --diff).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// A saved `tachy profile` (JSON): each finding shows the CPU share measured on its lines
+    /// and function, and findings are sorted by it.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// With --profile: hide findings whose lines took less than this share of CPU (e.g. 1%).
+    #[arg(long, value_name = "PCT", value_parser = parse_share, requires = "profile")]
+    pub min_share: Option<f64>,
+    /// Read settings from this pyproject.toml instead of the nearest one.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub isolated: bool,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Print a rule's documentation (why it is slow, an example, the fix) and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+}
+
+/// Parses a share like `1%`, `0.5%` or `2` (percent) into a fraction.
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%').trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(v / 100.0),
+        _ => Err(format!("'{s}' is not a percentage between 0% and 100% (e.g. 1%)")),
+    }
 }
 
 /// Sampling options shared by `tachy profile` and `tachy top`.

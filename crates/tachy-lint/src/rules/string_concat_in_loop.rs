@@ -45,10 +45,17 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         return;
     }
     let id = name.id.as_str();
+    let message = format!("String `{id}` built with `+=` in a loop: each step may copy the whole string");
+    // One finding per string per loop.
+    if let Some(inner) = checker.loops().last().map(|l| l.range())
+        && checker.diagnostics.iter().any(|d| d.rule == Rule::StringConcatInLoop && d.message == message && inner.contains_range(d.range))
+    {
+        return;
+    }
     checker.report(
         Rule::StringConcatInLoop,
         range,
-        format!("String `{id}` built with `+=` in a loop: each step may copy the whole string"),
+        message,
         Some(format!("append the pieces to a list and `\"\".join()` it once after the loop (or use `io.StringIO`) instead of growing `{id}`")),
     );
 }

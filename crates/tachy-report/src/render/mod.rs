@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod dump;
 pub mod json;
+pub mod lint;
 pub mod markdown;
 pub mod profile;
 pub mod text;

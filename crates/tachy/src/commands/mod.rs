@@ -6,6 +6,7 @@ use crate::args::{Cli, Command};
 
 pub mod bench;
 pub mod dump;
+pub mod lint;
 pub mod profile;
 pub mod top;
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Profile(args) => profile::run(args, cli.quiet),
         Command::Dump(args) => dump::run(&args),
         Command::Top(args) => top::run(&args),
+        Command::Lint(args) => lint::run(&args),
     }
 }
