@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod dump;
+mod lint;
 mod profile;
 mod top;
 
