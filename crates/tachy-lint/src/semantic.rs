@@ -5,7 +5,7 @@
 //! descending into nested definitions), so a rule sees every binding of a name in its scope,
 //! including ones made after the node being checked.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
@@ -126,7 +126,7 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     fn new(kind: ScopeKind) -> Self {
-        Scope { kind, bindings: HashMap::new(), declared_outer: Vec::new() }
+        Scope { kind, bindings: HashMap::default(), declared_outer: Vec::new() }
     }
 
     /// Builds the scope of `body`, with `params` for a function. `module` is the dotted name

@@ -13,6 +13,11 @@ mod args;
 mod commands;
 mod printer;
 
+// mimalloc: the linter parses thousands of files in parallel, and the system allocator took
+// about a fifth of its time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How a tachy invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
