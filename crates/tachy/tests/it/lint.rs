@@ -247,3 +247,48 @@ hot(time.perf_counter() + float(sys.argv[1]))
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
+
+#[test]
+fn fix_and_diff() {
+    let src = "def check(values, scores):\n    ok = any([v < 0 for v in values])\n    low = sorted(scores)[0]\n    return ok, low\n";
+    let dir = project(&[("m.py", src)]);
+
+    // --diff shows the fixes and writes nothing.
+    let out = tachy().current_dir(dir.path()).args(["lint", "--diff", "m.py"]).output().unwrap();
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{diff}");
+    assert!(diff.contains("-    ok = any([v < 0 for v in values])") && diff.contains("+    ok = any(v < 0 for v in values)"), "{diff}");
+    assert!(diff.contains("+    low = min(scores)"), "{diff}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("m.py")).unwrap(), src);
+
+    // --fix writes them; what remains parses and has no findings left.
+    let out = tachy().current_dir(dir.path()).args(["lint", "--fix", "--output-format", "json", "m.py"]).output().unwrap();
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["fixed"], 2);
+    let fixed = std::fs::read_to_string(dir.path().join("m.py")).unwrap();
+    assert_eq!(fixed, "def check(values, scores):\n    ok = any(v < 0 for v in values)\n    low = min(scores)\n    return ok, low\n");
+    let check = std::process::Command::new(python()).args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"]).arg(dir.path().join("m.py")).status().unwrap();
+    assert!(check.success(), "the fixed file parses with CPython");
+}
+
+#[test]
+fn blocking_helper_in_another_file_is_reported_at_the_coroutine() {
+    let dir = project(&[
+        ("app/__init__.py", ""),
+        ("app/storage.py", "from time import sleep as zz\n\ndef slow_read(path):\n    zz(0.1)\n    return path\n"),
+        ("app/service.py", "from .storage import slow_read\n\ndef load(path):\n    return slow_read(path)\n"),
+        (
+            "app/handlers.py",
+            "import asyncio\nfrom app.service import load\n\nasync def handle(path):\n    data = load(path)\n    ok = await asyncio.to_thread(load, path)\n    return data, ok\n",
+        ),
+    ]);
+    let (code, v) = lint_json(dir.path(), &["--select", "TA201"]);
+    assert_eq!(code, Some(1));
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "only the direct call, not the to_thread one: {v}");
+    let f = &findings[0];
+    assert_eq!((f["path"].as_str(), f["location"]["line"].as_u64()), (Some("app/handlers.py"), Some(5)));
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("slow_read") && msg.contains("time.sleep"), "names the chain: {msg}");
+}
