@@ -105,6 +105,8 @@ pub struct Checker<'a> {
     /// The module's dotted name.
     pub module: &'a str,
     is_package: bool,
+    /// Whether a rule needs the project pass's facts (calls made by each function).
+    needs_facts: bool,
     dispatch: [Vec<(Rule, CheckFn)>; KIND_COUNT],
     enabled: RuleSet,
     scopes: Vec<Scope<'a>>,
@@ -136,6 +138,7 @@ impl<'a> Checker<'a> {
             source,
             module,
             is_package,
+            needs_facts: enabled.contains(Rule::BlockingCallInAsync) || enabled.contains(Rule::ThreadsForCpuWork),
             dispatch,
             enabled,
             scopes: Vec::new(),
@@ -237,7 +240,10 @@ impl<'a> Checker<'a> {
     pub fn is_module_global(&self, name: &str) -> bool {
         let n = self.scopes.len();
         for scope in self.scopes[1..].iter().rev().take(n.saturating_sub(1)) {
-            if scope.kind == ScopeKind::Function && scope.bindings.contains_key(name) && !scope.declared_outer.contains(&name) {
+            if scope.kind == ScopeKind::Function
+                && scope.bindings.contains_key(name)
+                && !scope.declared_outer.contains(&name)
+            {
                 return false;
             }
         }
@@ -266,7 +272,9 @@ impl<'a> Checker<'a> {
     /// Whether every binding of this expression is a list or tuple (or it is a literal one).
     pub fn is_sequence(&self, expr: &Expr) -> bool {
         match expr {
-            Expr::Name(n) => self.bindings(n.id.as_str()).is_some_and(|vs| !vs.is_empty() && vs.iter().all(Value::is_sequence)),
+            Expr::Name(n) => {
+                self.bindings(n.id.as_str()).is_some_and(|vs| !vs.is_empty() && vs.iter().all(Value::is_sequence))
+            }
             other => self.value(other).is_some_and(|v| v.is_sequence()),
         }
     }
@@ -321,7 +329,10 @@ impl<'a> Checker<'a> {
                 ScopeKind::Function => {
                     fn_index = fn_index.saturating_sub(1);
                     if scope.bindings.contains_key(id) {
-                        return self.functions.get(fn_index).map_or_else(|| self.module.to_string(), |f| f.qualname.clone());
+                        return self
+                            .functions
+                            .get(fn_index)
+                            .map_or_else(|| self.module.to_string(), |f| f.qualname.clone());
                     }
                 }
                 ScopeKind::Class => {
@@ -340,7 +351,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports a diagnostic; returns it so a fix can be attached.
-    pub fn report(&mut self, rule: Rule, range: TextRange, message: impl Into<String>, help: Option<String>) -> &mut Diagnostic {
+    pub fn report(
+        &mut self,
+        rule: Rule,
+        range: TextRange,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> &mut Diagnostic {
         let function = self.functions.last().map(|f| (f.qualname.clone(), f.def.range));
         self.diagnostics.push(Diagnostic { rule, range, message: message.into(), help, fix: None, function });
         self.diagnostics.last_mut().expect("just pushed")
@@ -401,7 +418,8 @@ impl<'a> Checker<'a> {
             (None, Some(f)) => f.qualname.clone(),
             (None, None) => self.module.to_string(),
         };
-        let qualname = if parent.is_empty() { def.name.id.to_string() } else { format!("{parent}.{}", def.name.id.as_str()) };
+        let qualname =
+            if parent.is_empty() { def.name.id.to_string() } else { format!("{parent}.{}", def.name.id.as_str()) };
         self.facts.functions.push(FunctionFacts {
             qualname: qualname.clone(),
             is_async: def.is_async,
@@ -417,7 +435,14 @@ impl<'a> Checker<'a> {
             comprehensions_base: self.comprehensions,
             facts,
         });
-        let scope = Scope::build(ScopeKind::Function, &def.body, Some(&def.parameters), self.module, self.is_package, &self.scopes);
+        let scope = Scope::build(
+            ScopeKind::Function,
+            &def.body,
+            Some(&def.parameters),
+            self.module,
+            self.is_package,
+            &self.scopes,
+        );
         self.scopes.push(scope);
     }
 
@@ -471,7 +496,8 @@ impl<'a> Visitor<'a> for Checker<'a> {
                 if let Some(args) = &class.arguments {
                     self.visit_arguments(args);
                 }
-                let scope = Scope::build(ScopeKind::Class, &class.body, None, self.module, self.is_package, &self.scopes);
+                let scope =
+                    Scope::build(ScopeKind::Class, &class.body, None, self.module, self.is_package, &self.scopes);
                 self.scopes.push(scope);
                 self.classes.push(class);
                 self.visit_body(&class.body);
@@ -503,7 +529,9 @@ impl<'a> Visitor<'a> for Checker<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         let kind = match expr {
             Expr::Call(call) => {
-                self.record_call(call);
+                if self.needs_facts {
+                    self.record_call(call);
+                }
                 Some(Kind::Call)
             }
             Expr::Compare(_) => Some(Kind::Compare),

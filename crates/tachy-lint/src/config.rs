@@ -94,11 +94,7 @@ pub fn load(path: &Path) -> Result<Option<LoadedConfig>, LintError> {
     let parsed: Pyproject = toml::from_str(&text).map_err(|e| {
         let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         let first = e.message().lines().next().unwrap_or("invalid TOML").to_string();
-        let hint = if first.contains("unknown field") {
-            format!("{first} in [tool.tachy.lint]")
-        } else {
-            first
-        };
+        let hint = if first.contains("unknown field") { format!("{first} in [tool.tachy.lint]") } else { first };
         LintError::Config { path: path.to_path_buf(), line, message: hint }
     })?;
     let Some(config) = parsed.tool.and_then(|t| t.tachy).and_then(|t| t.lint) else {
@@ -116,7 +112,11 @@ mod tests {
     fn reads_the_table_and_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("pyproject.toml");
-        std::fs::write(&p, "[project]\nname='x'\n[tool.tachy.lint]\nselect = ['TA1']\nper-file-ignores = { 'tests/*' = ['TA101'] }\n").unwrap();
+        std::fs::write(
+            &p,
+            "[project]\nname='x'\n[tool.tachy.lint]\nselect = ['TA1']\nper-file-ignores = { 'tests/*' = ['TA101'] }\n",
+        )
+        .unwrap();
         let cfg = load(&p).unwrap().unwrap();
         assert_eq!(cfg.config.select, vec!["TA1"]);
         assert_eq!(cfg.config.per_file_ignores["tests/*"], vec!["TA101"]);

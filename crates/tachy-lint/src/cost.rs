@@ -10,11 +10,14 @@ use std::path::Path;
 
 use tachy_report::Profile;
 
+/// Stacks touching one file: (sample count, (line, function id) of each frame in the file).
+type FileStacks = Vec<(u64, Vec<(u32, u32)>)>;
+
 /// Samples of one profile, indexed by source file.
 pub struct CostIndex {
     total: u64,
     /// File key -> stacks with at least one frame in that file: (count, frames in the file).
-    files: HashMap<String, Vec<(u64, Vec<(u32, u32)>)>>,
+    files: HashMap<String, FileStacks>,
     /// File key -> the full path as written in the profile.
     names: Vec<String>,
     /// Interned function names.
@@ -43,14 +46,17 @@ impl CostIndex {
                 functions.push(f.function.clone());
             }
         }
-        let mut files: HashMap<String, Vec<(u64, Vec<(u32, u32)>)>> = HashMap::new();
+        let mut files: HashMap<String, FileStacks> = HashMap::new();
         for stack in &profile.stacks {
             let mut per_file: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
             for &fi in &stack.frames {
                 if let Some(frame) = profile.frames.get(fi as usize)
                     && frame.line > 0
                 {
-                    per_file.entry(frame.file.as_str()).or_default().push((frame.line as u32, fn_ids[frame.function.as_str()]));
+                    per_file
+                        .entry(frame.file.as_str())
+                        .or_default()
+                        .push((frame.line as u32, fn_ids[frame.function.as_str()]));
                 }
             }
             for (file, lines) in per_file {
@@ -112,7 +118,12 @@ impl CostIndex {
             function_samples = self
                 .files
                 .get(file)
-                .map(|s| s.iter().filter(|(_, fr)| fr.iter().any(|(_, f)| self.functions[*f as usize] == "<module>")).map(|(c, _)| c).sum())
+                .map(|s| {
+                    s.iter()
+                        .filter(|(_, fr)| fr.iter().any(|(_, f)| self.functions[*f as usize] == "<module>"))
+                        .map(|(c, _)| c)
+                        .sum()
+                })
                 .unwrap_or(0);
         }
         Measured { line_samples, function_samples, total: self.total }

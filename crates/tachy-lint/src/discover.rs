@@ -10,9 +10,28 @@ use crate::error::LintError;
 
 /// Folder names never walked into (a path given explicitly is still linted).
 pub const DEFAULT_EXCLUDES: &[&str] = &[
-    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytype", ".ruff_cache", ".svn", ".tox",
-    ".venv", "venv", "__pycache__", "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules",
-    "site-packages", ".tachy",
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    ".tachy",
 ];
 
 /// A file to lint.
@@ -48,7 +67,10 @@ impl Excludes {
             b.add(Glob::new(p).map_err(|e| format!("bad glob `{p}`: {e}"))?);
             // `dir` also excludes what is below it.
             if !p.contains('*') {
-                b.add(Glob::new(&format!("{}/**", p.trim_end_matches('/'))).map_err(|e| format!("bad glob `{p}`: {e}"))?);
+                b.add(
+                    Glob::new(&format!("{}/**", p.trim_end_matches('/')))
+                        .map_err(|e| format!("bad glob `{p}`: {e}"))?,
+                );
             }
         }
         Ok(Excludes(b.build().map_err(|e| e.to_string())?))
@@ -162,7 +184,8 @@ pub fn module_name(root: &Path, file: &Path) -> (String, bool) {
     }
     // A root that is itself a package keeps its name as the first component.
     if root.join("__init__.py").is_file()
-        && let Some(name) = root.canonicalize().ok().and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()))
+        && let Some(name) =
+            root.canonicalize().ok().and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()))
     {
         parts.insert(0, name);
     }

@@ -7,18 +7,37 @@ pub fn blocking(q: &str) -> Option<&'static str> {
         "time.sleep" => "sleeps the thread",
         "open" | "io.open" | "io.open_code" | "codecs.open" => "does file I/O",
         "input" | "getpass.getpass" => "waits for standard input",
-        "urllib.request.urlopen" | "urllib.request.urlretrieve" | "urllib.urlopen" | "urllib.urlretrieve"
+        "urllib.request.urlopen"
+        | "urllib.request.urlretrieve"
+        | "urllib.urlopen"
+        | "urllib.urlretrieve"
         | "urllib2.urlopen" => "does network I/O",
-        "subprocess.run" | "subprocess.call" | "subprocess.check_call" | "subprocess.check_output"
-        | "subprocess.getoutput" | "subprocess.getstatusoutput" => "waits for a child process",
+        "subprocess.run"
+        | "subprocess.call"
+        | "subprocess.check_call"
+        | "subprocess.check_output"
+        | "subprocess.getoutput"
+        | "subprocess.getstatusoutput" => "waits for a child process",
         "os.system" | "os.popen" | "os.wait" | "os.waitpid" | "os.wait3" | "os.wait4" | "os.waitid" => {
             "waits for a child process"
         }
-        "socket.create_connection" | "socket.getaddrinfo" | "socket.gethostbyname" | "socket.gethostbyname_ex"
-        | "socket.gethostbyaddr" | "socket.getfqdn" | "socket.getnameinfo" => "does network I/O",
-        "sqlite3.connect" | "psycopg2.connect" | "pymysql.connect" | "MySQLdb.connect" => "opens a blocking database connection",
-        "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.copytree" | "shutil.rmtree" | "shutil.move" => "does file I/O",
-        "pathlib.Path.read_text" | "pathlib.Path.read_bytes" | "pathlib.Path.write_text" | "pathlib.Path.write_bytes" => "does file I/O",
+        "socket.create_connection"
+        | "socket.getaddrinfo"
+        | "socket.gethostbyname"
+        | "socket.gethostbyname_ex"
+        | "socket.gethostbyaddr"
+        | "socket.getfqdn"
+        | "socket.getnameinfo" => "does network I/O",
+        "sqlite3.connect" | "psycopg2.connect" | "pymysql.connect" | "MySQLdb.connect" => {
+            "opens a blocking database connection"
+        }
+        "shutil.copy" | "shutil.copyfile" | "shutil.copy2" | "shutil.copytree" | "shutil.rmtree" | "shutil.move" => {
+            "does file I/O"
+        }
+        "pathlib.Path.read_text"
+        | "pathlib.Path.read_bytes"
+        | "pathlib.Path.write_text"
+        | "pathlib.Path.write_bytes" => "does file I/O",
         _ => {
             let (module, func) = q.rsplit_once('.')?;
             match module {
@@ -37,8 +56,19 @@ const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "
 
 /// Methods of a connected `socket.socket` that wait on the network.
 pub const SOCKET_METHODS: &[&str] = &[
-    "accept", "connect", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "send", "sendall", "sendto",
-    "sendmsg", "sendfile", "makefile",
+    "accept",
+    "connect",
+    "recv",
+    "recv_into",
+    "recvfrom",
+    "recvfrom_into",
+    "recvmsg",
+    "send",
+    "sendall",
+    "sendto",
+    "sendmsg",
+    "sendfile",
+    "makefile",
 ];
 
 /// Whether a call by this qualified name is known to do no I/O (pure computation that holds
@@ -51,9 +81,27 @@ pub fn is_pure(q: &str) -> bool {
     if let Some((module, _)) = q.split_once('.') {
         return matches!(
             module,
-            "math" | "cmath" | "statistics" | "itertools" | "functools" | "operator" | "bisect" | "heapq" | "random"
-                | "decimal" | "fractions" | "struct" | "binascii" | "base64" | "copy" | "collections" | "string"
-                | "re" | "json" | "dataclasses" | "typing"
+            "math"
+                | "cmath"
+                | "statistics"
+                | "itertools"
+                | "functools"
+                | "operator"
+                | "bisect"
+                | "heapq"
+                | "random"
+                | "decimal"
+                | "fractions"
+                | "struct"
+                | "binascii"
+                | "base64"
+                | "copy"
+                | "collections"
+                | "string"
+                | "re"
+                | "json"
+                | "dataclasses"
+                | "typing"
         ) || q == "time.perf_counter"
             || q == "time.time";
     }
@@ -67,14 +115,69 @@ pub fn is_pure(q: &str) -> bool {
 pub fn is_io_method(name: &str) -> bool {
     matches!(
         name,
-        "read" | "readline" | "readlines" | "readinto" | "write" | "writelines" | "flush" | "send" | "sendall"
-            | "sendto" | "recv" | "recv_into" | "recvfrom" | "accept" | "connect" | "makefile" | "select" | "poll"
-            | "execute" | "executemany" | "fetchone" | "fetchall" | "fetchmany" | "commit" | "urlopen" | "request"
-            | "get" | "post" | "put" | "patch" | "delete" | "head" | "get_json" | "sleep" | "wait" | "wait_for"
-            | "acquire" | "notify" | "notify_all" | "result" | "communicate" | "read_text" | "read_bytes"
-            | "write_text" | "write_bytes" | "iterdir" | "glob" | "open" | "download" | "upload" | "emit"
-            | "debug" | "info" | "warning" | "error" | "exception" | "critical" | "log" | "update" | "digest"
-            | "hexdigest" | "compress" | "decompress"
+        "read"
+            | "readline"
+            | "readlines"
+            | "readinto"
+            | "write"
+            | "writelines"
+            | "flush"
+            | "send"
+            | "sendall"
+            | "sendto"
+            | "recv"
+            | "recv_into"
+            | "recvfrom"
+            | "accept"
+            | "connect"
+            | "makefile"
+            | "select"
+            | "poll"
+            | "execute"
+            | "executemany"
+            | "fetchone"
+            | "fetchall"
+            | "fetchmany"
+            | "commit"
+            | "urlopen"
+            | "request"
+            | "get"
+            | "post"
+            | "put"
+            | "patch"
+            | "delete"
+            | "head"
+            | "get_json"
+            | "sleep"
+            | "wait"
+            | "wait_for"
+            | "acquire"
+            | "notify"
+            | "notify_all"
+            | "result"
+            | "communicate"
+            | "read_text"
+            | "read_bytes"
+            | "write_text"
+            | "write_bytes"
+            | "iterdir"
+            | "glob"
+            | "open"
+            | "download"
+            | "upload"
+            | "emit"
+            | "debug"
+            | "info"
+            | "warning"
+            | "error"
+            | "exception"
+            | "critical"
+            | "log"
+            | "update"
+            | "digest"
+            | "hexdigest"
+            | "compress"
+            | "decompress"
     )
 }
 

@@ -20,7 +20,9 @@ pub enum LintError {
         message: String,
     },
     /// A rule selector names no rule.
-    #[error("unknown rule selector `{0}`: give a code (TA101), a prefix (TA1, TA) or ALL; `tachy lint --list-rules` lists them")]
+    #[error(
+        "unknown rule selector `{0}`: give a code (TA101), a prefix (TA1, TA) or ALL; `tachy lint --list-rules` lists them"
+    )]
     UnknownSelector(String),
     /// The profile given with `--profile` could not be used.
     #[error("{0}")]

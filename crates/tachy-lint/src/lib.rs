@@ -136,25 +136,31 @@ struct Checked {
     syntax_error: Option<(TextSize, String)>,
 }
 
-/// Checks one source text (the unit the tests use): diagnostics, the file's facts and its
-/// deferred calls.
-pub fn check_source(
-    source: &str,
-    module: &str,
-    is_package: bool,
-    rules: RuleSet,
-) -> (Vec<Diagnostic>, FileFacts, Vec<DeferredCall>, Option<(TextSize, String)>) {
+/// What checking one source text gives.
+pub struct FileCheck {
+    /// Findings settled within the file.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Facts of its functions, for the project pass.
+    pub facts: FileFacts,
+    /// Calls whose verdict needs the project pass.
+    pub deferred: Vec<DeferredCall>,
+    /// The first syntax error: its offset and message.
+    pub syntax_error: Option<(TextSize, String)>,
+}
+
+/// Checks one source text (the unit the tests use).
+pub fn check_source(source: &str, module: &str, is_package: bool, rules: RuleSet) -> FileCheck {
     let parsed = ruff_python_parser::parse_unchecked_source(source, ruff_python_ast::PySourceType::Python);
     let syntax_error = parsed.errors().first().map(|e| (e.location.start(), e.error.to_string()));
     let mut checker = Checker::new(source, module, is_package, rules);
     checker.check_module(parsed.suite());
     let Checker { diagnostics, facts, deferred, .. } = checker;
-    (diagnostics, facts, deferred, syntax_error)
+    FileCheck { diagnostics, facts, deferred, syntax_error }
 }
 
 /// Lints `source` alone (one-file project), with deferred calls settled: what rule tests use.
 pub fn lint_source(source: &str, rules: RuleSet) -> Vec<Diagnostic> {
-    let (mut diags, facts, deferred, _) = check_source(source, "module", false, rules);
+    let FileCheck { diagnostics: mut diags, facts, deferred, .. } = check_source(source, "module", false, rules);
     let index = ProjectIndex::new([facts]);
     diags.extend(deferred.iter().filter_map(|d| rules::settle(d, &index)));
     diags.sort_by_key(|d| (d.range.start(), d.rule));
@@ -191,7 +197,8 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
                 ),
                 location: None,
             })?;
-            let (diagnostics, facts, deferred, syntax_error) = check_source(&source, &file.module, file.is_package, rules);
+            let FileCheck { diagnostics, facts, deferred, syntax_error } =
+                check_source(&source, &file.module, file.is_package, rules);
             Ok(Checked { file, source, diagnostics, deferred, facts, syntax_error })
         })
         .collect();
@@ -217,7 +224,11 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
         .map_err(LintError::UnknownSelector)?;
 
     let cost = settings.profile.as_ref().map(|(_, p)| cost::CostIndex::new(p));
-    let mut report = LintReport { schema: LINT_SCHEMA.to_string(), tachy_version: env!("CARGO_PKG_VERSION").to_string(), ..Default::default() };
+    let mut report = LintReport {
+        schema: LINT_SCHEMA.to_string(),
+        tachy_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..Default::default()
+    };
     let mut diff = String::new();
 
     for c in &mut checked {
@@ -241,9 +252,11 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
             if applied > 0 {
                 match settings.fix {
                     FixMode::Apply => {
-                        std::fs::write(&c.file.path, &fixed).map_err(|e| LintError::Write { path: c.file.path.clone(), source: e })?;
+                        std::fs::write(&c.file.path, &fixed)
+                            .map_err(|e| LintError::Write { path: c.file.path.clone(), source: e })?;
                         report.fixed += applied;
-                        let (mut diags, _, deferred, _) = check_source(&fixed, &c.file.module, c.file.is_package, rules);
+                        let FileCheck { diagnostics: mut diags, deferred, .. } =
+                            check_source(&fixed, &c.file.module, c.file.is_package, rules);
                         diags.extend(deferred.iter().filter_map(|d| rules::settle(d, &index)));
                         c.source = fixed;
                         line_index = LineIndex::new(&c.source);
@@ -285,7 +298,10 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
                 finding.cost = Some(Cost {
                     line_share: m.line_samples as f64 / total,
                     function_share: m.function_samples as f64 / total,
-                    function: d.function.as_ref().map_or_else(|| "<module>".to_string(), |(q, _)| q.rsplit('.').next().unwrap_or(q).to_string()),
+                    function: d
+                        .function
+                        .as_ref()
+                        .map_or_else(|| "<module>".to_string(), |(q, _)| q.rsplit('.').next().unwrap_or(q).to_string()),
                     line_samples: m.line_samples,
                 });
             }
@@ -295,7 +311,11 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
 
     if let Some((path, _)) = &settings.profile {
         let ci = cost.as_ref().expect("index built with the profile");
-        let matched = report.findings.iter().filter(|f| f.cost.as_ref().is_some_and(|c| c.function_share > 0.0 || c.line_share > 0.0)).count();
+        let matched = report
+            .findings
+            .iter()
+            .filter(|f| f.cost.as_ref().is_some_and(|c| c.function_share > 0.0 || c.line_share > 0.0))
+            .count();
         report.profile = Some(ProfileSource { path: display(path), samples: ci.total(), matched_findings: matched });
         for f in &mut report.findings {
             if f.cost.is_none() {
@@ -324,12 +344,20 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
 
 /// Applies fixes to one file until none is left (at most 10 rounds); never returns a text that
 /// does not parse.
-fn fix_file(source: &str, diags: &[Diagnostic], unsafe_fixes: bool, file: &SourceFile, rules: RuleSet, index: &ProjectIndex) -> (String, usize) {
+fn fix_file(
+    source: &str,
+    diags: &[Diagnostic],
+    unsafe_fixes: bool,
+    file: &SourceFile,
+    rules: RuleSet,
+    index: &ProjectIndex,
+) -> (String, usize) {
     let mut text = source.to_string();
     let mut total = 0;
     let mut current: Vec<Diagnostic> = diags.to_vec();
     for _ in 0..10 {
-        let fixes: Vec<&checker::Fix> = current.iter().filter_map(|d| d.fix.as_ref()).filter(|f| f.safe || unsafe_fixes).collect();
+        let fixes: Vec<&checker::Fix> =
+            current.iter().filter_map(|d| d.fix.as_ref()).filter(|f| f.safe || unsafe_fixes).collect();
         if fixes.is_empty() {
             break;
         }
@@ -339,7 +367,7 @@ fn fix_file(source: &str, diags: &[Diagnostic], unsafe_fixes: bool, file: &Sourc
         }
         text = next;
         total += applied;
-        let (mut d, _, deferred, _) = check_source(&text, &file.module, file.is_package, rules);
+        let FileCheck { diagnostics: mut d, deferred, .. } = check_source(&text, &file.module, file.is_package, rules);
         d.extend(deferred.iter().filter_map(|x| rules::settle(x, index)));
         let li = LineIndex::new(&text);
         d.retain(|x| !noqa::suppresses(li.line_text(&text, li.line(x.range.start())), x.rule.code()));

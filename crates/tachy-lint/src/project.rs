@@ -142,7 +142,13 @@ impl ProjectIndex {
         Some(self.io_free(f, &mut seen, &mut looped, 0) && looped)
     }
 
-    fn io_free<'s>(&'s self, f: &'s FunctionFacts, seen: &mut HashSet<&'s str>, looped: &mut bool, depth: usize) -> bool {
+    fn io_free<'s>(
+        &'s self,
+        f: &'s FunctionFacts,
+        seen: &mut HashSet<&'s str>,
+        looped: &mut bool,
+        depth: usize,
+    ) -> bool {
         if !seen.insert(f.qualname.as_str()) {
             return true;
         }
@@ -153,11 +159,8 @@ impl ProjectIndex {
         let root = f.qualname.split('.').next().unwrap_or("");
         for callee in &f.calls {
             match self.find(callee) {
-                Some(g) => {
-                    if !self.io_free(g, seen, looped, depth + 1) {
-                        return false;
-                    }
-                }
+                Some(g) if !self.io_free(g, seen, looped, depth + 1) => return false,
+                Some(_) => {}
                 // Another library, not known to be pure: it may do I/O.
                 None if callee.contains('.') && callee.split('.').next() != Some(root) => return false,
                 // A class or closure of the project, or a name the index cannot see.

@@ -118,28 +118,175 @@ macro_rules! spec {
 
 /// Every rule, in code order.
 pub static RULES: &[RuleSpec] = &[
-    spec!(StringConcatInLoop, "TA101", "string-concat-in-loop", "String built with `+=` inside a loop", string_concat_in_loop, [AugAssign, Assign]),
-    spec!(MembershipInListInLoop, "TA102", "membership-in-list-in-loop", "Membership test against a list or tuple inside a loop", membership_in_list_in_loop, [Compare]),
-    spec!(ComprehensionInReducer, "TA103", "comprehension-in-reducer", "`sum`/`any`/`all`/`min`/`max` over a list comprehension", comprehension_in_reducer, [Call]),
-    spec!(SortedForMinMax, "TA104", "sorted-for-min-max", "`sorted(x)[0]` or `sorted(x)[-1]` instead of `min`/`max`", sorted_for_min_max, [Subscript]),
-    spec!(UnboundedCache, "TA105", "unbounded-cache", "Unbounded `lru_cache`/`cache`, or `lru_cache` on a method", unbounded_cache, [FunctionDef]),
-    spec!(GlobalLookupInLoop, "TA106", "global-lookup-in-loop", "Module attribute or global looked up on every iteration of a hot loop", global_lookup_in_loop, [For, While]),
-    spec!(DataclassWithoutSlots, "TA107", "dataclass-without-slots", "Dataclass created many times without `slots=True`", dataclass_without_slots, [ClassDef]),
-    spec!(AppendLoop, "TA108", "append-loop", "Loop that only appends to a list: a comprehension is faster", append_loop, [For]),
-    spec!(RedundantCopy, "TA109", "redundant-copy", "`list(d.keys())`, `x in d.keys()` or a `list(...)` copy iterated once", redundant_copy, [Call, Compare, For]),
-    spec!(PopFrontInLoop, "TA110", "pop-front-in-loop", "`list.pop(0)` or `list.insert(0, x)` inside a loop", pop_front_in_loop, [Call]),
-    spec!(NestedLinearSearch, "TA111", "nested-linear-search", "Nested loops comparing elements: a linear search per outer element", nested_linear_search, [For]),
-    spec!(TryExceptKeyError, "TA112", "try-except-key-error", "`try: d[k] except KeyError` where `d.get(k)` does", try_except_key_error, [Try]),
-    spec!(RegexInLoop, "TA113", "regex-in-loop", "`re` function with a constant pattern inside a loop", regex_in_loop, [Call]),
-    spec!(BlockingCallInAsync, "TA201", "blocking-call-in-async", "Blocking call inside `async def`", blocking_call_in_async, [Call]),
-    spec!(GatherWithoutReturnExceptions, "TA202", "gather-without-return-exceptions", "`asyncio.gather` without `return_exceptions=True`", gather_without_return_exceptions, [Call]),
-    spec!(SequentialAwaitInLoop, "TA203", "sequential-await-in-loop", "`await` in a loop whose iterations are independent", sequential_await_in_loop, [For]),
+    spec!(
+        StringConcatInLoop,
+        "TA101",
+        "string-concat-in-loop",
+        "String built with `+=` inside a loop",
+        string_concat_in_loop,
+        [AugAssign, Assign]
+    ),
+    spec!(
+        MembershipInListInLoop,
+        "TA102",
+        "membership-in-list-in-loop",
+        "Membership test against a list or tuple inside a loop",
+        membership_in_list_in_loop,
+        [Compare]
+    ),
+    spec!(
+        ComprehensionInReducer,
+        "TA103",
+        "comprehension-in-reducer",
+        "`sum`/`any`/`all`/`min`/`max` over a list comprehension",
+        comprehension_in_reducer,
+        [Call]
+    ),
+    spec!(
+        SortedForMinMax,
+        "TA104",
+        "sorted-for-min-max",
+        "`sorted(x)[0]` or `sorted(x)[-1]` instead of `min`/`max`",
+        sorted_for_min_max,
+        [Subscript]
+    ),
+    spec!(
+        UnboundedCache,
+        "TA105",
+        "unbounded-cache",
+        "Unbounded `lru_cache`/`cache`, or `lru_cache` on a method",
+        unbounded_cache,
+        [FunctionDef]
+    ),
+    spec!(
+        GlobalLookupInLoop,
+        "TA106",
+        "global-lookup-in-loop",
+        "Module attribute or global looked up on every iteration of a hot loop",
+        global_lookup_in_loop,
+        [For, While]
+    ),
+    spec!(
+        DataclassWithoutSlots,
+        "TA107",
+        "dataclass-without-slots",
+        "Dataclass created many times without `slots=True`",
+        dataclass_without_slots,
+        [ClassDef]
+    ),
+    spec!(
+        AppendLoop,
+        "TA108",
+        "append-loop",
+        "Loop that only appends to a list: a comprehension is faster",
+        append_loop,
+        [For]
+    ),
+    spec!(
+        RedundantCopy,
+        "TA109",
+        "redundant-copy",
+        "`list(d.keys())`, `x in d.keys()` or a `list(...)` copy iterated once",
+        redundant_copy,
+        [Call, Compare, For]
+    ),
+    spec!(
+        PopFrontInLoop,
+        "TA110",
+        "pop-front-in-loop",
+        "`list.pop(0)` or `list.insert(0, x)` inside a loop",
+        pop_front_in_loop,
+        [Call]
+    ),
+    spec!(
+        NestedLinearSearch,
+        "TA111",
+        "nested-linear-search",
+        "Nested loops comparing elements: a linear search per outer element",
+        nested_linear_search,
+        [For]
+    ),
+    spec!(
+        TryExceptKeyError,
+        "TA112",
+        "try-except-key-error",
+        "`try: d[k] except KeyError` where `d.get(k)` does",
+        try_except_key_error,
+        [Try]
+    ),
+    spec!(
+        RegexInLoop,
+        "TA113",
+        "regex-in-loop",
+        "`re` function with a constant pattern inside a loop",
+        regex_in_loop,
+        [Call]
+    ),
+    spec!(
+        BlockingCallInAsync,
+        "TA201",
+        "blocking-call-in-async",
+        "Blocking call inside `async def`",
+        blocking_call_in_async,
+        [Call]
+    ),
+    spec!(
+        GatherWithoutReturnExceptions,
+        "TA202",
+        "gather-without-return-exceptions",
+        "`asyncio.gather` without `return_exceptions=True`",
+        gather_without_return_exceptions,
+        [Call]
+    ),
+    spec!(
+        SequentialAwaitInLoop,
+        "TA203",
+        "sequential-await-in-loop",
+        "`await` in a loop whose iterations are independent",
+        sequential_await_in_loop,
+        [For]
+    ),
     spec!(DanglingTask, "TA204", "dangling-task", "`asyncio.create_task` result not kept", dangling_task, [ExprStmt]),
-    spec!(ThreadsForCpuWork, "TA205", "threads-for-cpu-work", "Thread whose target does CPU work and no I/O", threads_for_cpu_work, [Call]),
-    spec!(ReadlinesIteration, "TA301", "readlines-iteration", "`readlines()` or a whole-file read only to iterate lines", readlines_iteration, [For, Assign]),
-    spec!(WritePerIteration, "TA302", "write-per-iteration", "One `write()` per loop iteration on the same file", write_per_iteration, [For]),
-    spec!(ExecuteInLoop, "TA303", "execute-in-loop", "One database `execute()` per loop iteration", execute_in_loop, [For]),
-    spec!(PandasRowIteration, "TA401", "pandas-row-iteration", "pandas `iterrows()`/`itertuples()` loop or `apply(axis=1)`", pandas_row_iteration, [Call]),
+    spec!(
+        ThreadsForCpuWork,
+        "TA205",
+        "threads-for-cpu-work",
+        "Thread whose target does CPU work and no I/O",
+        threads_for_cpu_work,
+        [Call]
+    ),
+    spec!(
+        ReadlinesIteration,
+        "TA301",
+        "readlines-iteration",
+        "`readlines()` or a whole-file read only to iterate lines",
+        readlines_iteration,
+        [For, Assign]
+    ),
+    spec!(
+        WritePerIteration,
+        "TA302",
+        "write-per-iteration",
+        "One `write()` per loop iteration on the same file",
+        write_per_iteration,
+        [For]
+    ),
+    spec!(
+        ExecuteInLoop,
+        "TA303",
+        "execute-in-loop",
+        "One database `execute()` per loop iteration",
+        execute_in_loop,
+        [For]
+    ),
+    spec!(
+        PandasRowIteration,
+        "TA401",
+        "pandas-row-iteration",
+        "pandas `iterrows()`/`itertuples()` loop or `apply(axis=1)`",
+        pandas_row_iteration,
+        [Call]
+    ),
 ];
 
 impl Rule {

@@ -94,7 +94,10 @@ impl Value {
         match self {
             Value::Dict | Value::DictComp => true,
             Value::Call(q) => {
-                matches!(q.as_str(), "dict" | "collections.defaultdict" | "collections.OrderedDict" | "collections.Counter")
+                matches!(
+                    q.as_str(),
+                    "dict" | "collections.defaultdict" | "collections.OrderedDict" | "collections.Counter"
+                )
             }
             Value::Param(Some(v)) => v.is_dict(),
             _ => false,
@@ -443,11 +446,60 @@ pub fn dotted(expr: &Expr) -> Option<String> {
 
 /// Names of Python's builtins that rules resolve (a builtin resolves to its bare name).
 pub const BUILTINS: &[&str] = &[
-    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr", "dict", "divmod",
-    "enumerate", "filter", "float", "format", "frozenset", "getattr", "hasattr", "hash", "hex", "id", "input",
-    "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next", "object", "oct",
-    "open", "ord", "pow", "print", "range", "repr", "reversed", "round", "set", "setattr", "slice", "sorted",
-    "str", "sum", "super", "tuple", "type", "vars", "zip",
+    "abs",
+    "all",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "hasattr",
+    "hash",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
 ];
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! TA108 `append-loop`: a `for` loop whose whole body is `result.append(expr)` (optionally
 //! under one `if` without `else`), where `result` is a list: a list comprehension does it faster.
 //!
-//! **Why it is slow**: every iteration of the loop looks up `result.append`, calls it as a
-//! method and runs the loop machinery in the function's frame; a list comprehension runs a
-//! dedicated loop that appends with one `LIST_APPEND` instruction. Measured on this machine
-//! (CPython 3.11, `python -m timeit`, 1,000 ints): `for x in xs: r.append(x * 2)` 60.2 µs,
-//! `[x * 2 for x in xs]` 48.7 µs (1.24x); with an `if` filter keeping half, 75.2 µs vs 69.0 µs
-//! (1.09x); `r.append(x)` alone 25.0 µs vs `list(xs)` 2.23 µs. Appending to a list that
-//! already holds items: `r.extend([x * 2 for x in xs])` matched the loop's best case and beat
-//! `r.extend(x * 2 for x in xs)` (42.4 µs vs 72.4 µs: a generator is slower than both).
+//! **Why it is slow**: every iteration of the loop looks up `result.append` and calls it; a
+//! list comprehension appends with one `LIST_APPEND` instruction in a dedicated loop. CPython
+//! 3.11 already specializes `list.append` calls, so the saving is a few nanoseconds per item:
+//! it shows in hot loops with cheap elements and fades when the element does real work.
+//! Measured on this machine (CPython 3.11, `python -m timeit -r 9`, 1,000 items, back-to-back
+//! pairs on a shared machine): `for x in xs: r.append(x)` 23.3 µs vs `[x for x in xs]` 17.7 µs
+//! (1.3x); with an `if` keeping half 44.7 µs vs 40.7 µs (1.1x); `r.append(x.upper())` 73.0 µs vs
+//! 68.8 µs (1.06x). A loop that copies items one by one is far slower than `list(xs)` (25.0 µs
+//! vs 2.23 µs). To add to a list that already holds items, `r.extend([... for ...])` (43.3 µs
+//! for `x * 2`) beats `r.extend(... for ...)` (70.3 µs): a generator is slower than both.
 //!
 //! **Example**
 //! ```python
@@ -440,21 +442,5 @@ mod tests {
     #[test]
     fn fixture() {
         crate::rules::check_fixture(crate::Rule::AppendLoop);
-    }
-}
-#[cfg(test)]
-mod tmp_debug {
-    #[test]
-    fn tmp_show_fixed() {
-        let code = std::env::var("TMP_CODE").unwrap_or_else(|_| "TA108".into());
-        let rule = crate::Rule::from_code(&code).unwrap();
-        let path = format!("{}/resources/fixtures/{}.py", env!("CARGO_MANIFEST_DIR"), code);
-        let src = std::fs::read_to_string(&path).unwrap();
-        let mut set = crate::RuleSet::empty();
-        set.insert(rule);
-        let diags = crate::lint_source(&src, set);
-        let fixes: Vec<_> = diags.iter().filter_map(|d| d.fix.as_ref()).collect();
-        let (fixed, _) = crate::fix::apply(&src, &fixes);
-        std::fs::write(format!("/tmp/t/{code}.fixed.py"), fixed).unwrap();
     }
 }

@@ -106,7 +106,14 @@ pub fn settle(d: &DeferredCall, index: &ProjectIndex) -> Option<Diagnostic> {
         "run it in a thread (`await asyncio.to_thread({written}{args})`), or make `{last}` async and replace `{}()` with its async counterpart",
         chain.call
     );
-    Some(Diagnostic { rule: d.rule, range: d.range, message, help: Some(help), fix: None, function: d.function.clone() })
+    Some(Diagnostic {
+        rule: d.rule,
+        range: d.range,
+        message,
+        help: Some(help),
+        fix: None,
+        function: d.function.clone(),
+    })
 }
 
 /// Separates the callee's text from the arguments' text in a deferred call's detail.
@@ -122,7 +129,17 @@ fn help_for(q: &str) -> String {
     let (module, _) = q.rsplit_once('.').unwrap_or(("", q));
     let text = match (module, q) {
         (_, "time.sleep") => "use `await asyncio.sleep(...)`",
-        ("requests" | "requests.api" | "httpx" | "urllib3" | "urllib3.PoolManager" | "urllib.request" | "urllib" | "urllib2", _) => {
+        (
+            "requests"
+            | "requests.api"
+            | "httpx"
+            | "urllib3"
+            | "urllib3.PoolManager"
+            | "urllib.request"
+            | "urllib"
+            | "urllib2",
+            _,
+        ) => {
             "use an async HTTP client (`httpx.AsyncClient`, `aiohttp`), or run the call in a thread: `await asyncio.to_thread(...)`"
         }
         ("subprocess" | "os", _) => {
@@ -150,8 +167,9 @@ fn sleep_fix(checker: &Checker<'_>, call: &ast::ExprCall, stmt: &Stmt, q: &str) 
     if e.value.range() != call.range() {
         return None;
     }
-    let asyncio_imported =
-        checker.bindings("asyncio").is_some_and(|vs| !vs.is_empty() && vs.iter().all(|v| *v == Value::Import("asyncio".into())));
+    let asyncio_imported = checker
+        .bindings("asyncio")
+        .is_some_and(|vs| !vs.is_empty() && vs.iter().all(|v| *v == Value::Import("asyncio".into())));
     if !asyncio_imported {
         return None;
     }
@@ -255,11 +273,16 @@ mod tests {
             let main = format!(
                 "{import}\n\nasync def handler(p):\n    a = fetch(p)\n    b = await afetch(p)\n    c = pure(1)\n    return a, b, c\n"
             );
-            let (d1, f1, def1, _) = crate::check_source(helpers, "app.helpers", false, only());
-            let (d2, f2, def2, _) = crate::check_source(&main, "app.main", false, only());
+            let crate::FileCheck { diagnostics: d1, facts: f1, deferred: def1, .. } =
+                crate::check_source(helpers, "app.helpers", false, only());
+            let crate::FileCheck { diagnostics: d2, facts: f2, deferred: def2, .. } =
+                crate::check_source(&main, "app.main", false, only());
             assert!(d1.is_empty() && d2.is_empty() && def1.is_empty());
             // `fetch(p)` and `pure(1)` are deferred; the awaited `afetch(p)` is not.
-            assert_eq!(def2.iter().map(|d| d.callee.as_str()).collect::<Vec<_>>(), ["app.helpers.fetch", "app.helpers.pure"]);
+            assert_eq!(
+                def2.iter().map(|d| d.callee.as_str()).collect::<Vec<_>>(),
+                ["app.helpers.fetch", "app.helpers.pure"]
+            );
             let index = ProjectIndex::new([f1, f2]);
             let found: Vec<_> = def2.iter().filter_map(|d| super::settle(d, &index)).collect();
             assert_eq!(found.len(), 1, "{found:?}");

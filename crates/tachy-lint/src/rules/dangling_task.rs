@@ -58,7 +58,7 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         Rule::DanglingTask,
         call.range(),
         format!(
-            "the task returned by `{written}()` is discarded: the event loop holds only a weak reference to it, so it can be garbage-collected before it finishes"
+            "Task returned by `{written}()` is discarded: the event loop holds only a weak reference to it, so it can be garbage-collected before it finishes"
         ),
         Some(format!(
             "keep a reference until it is done: `task = {written}(...)`, `background_tasks.add(task)`, `task.add_done_callback(background_tasks.discard)` with a long-lived `background_tasks = set()`, or create it in an `asyncio.TaskGroup`{}",
@@ -85,7 +85,9 @@ fn is_event_loop(checker: &Checker<'_>, receiver: &Expr) -> bool {
     match receiver {
         Expr::Call(c) => checker.callee(c).is_some_and(|q| is_loop_getter(&q)),
         Expr::Name(n) => match checker.bindings(n.id.as_str()) {
-            Some(vals) if !vals.is_empty() && vals.iter().all(|v| matches!(v, Value::Call(q) if is_loop_getter(q))) => true,
+            Some(vals) if !vals.is_empty() && vals.iter().all(|v| matches!(v, Value::Call(q) if is_loop_getter(q))) => {
+                true
+            }
             Some(vals) if vals.iter().any(|v| matches!(v, Value::WithItem(_) | Value::Call(_))) => false,
             _ => is_loop_name(n.id.as_str()),
         },
@@ -100,21 +102,6 @@ fn is_loop_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    #[ignore]
-    fn zz_stdlib_review() {
-        let mut rules = crate::RuleSet::empty();
-        for code in ["TA201", "TA202", "TA203", "TA204", "TA205"] {
-            rules.insert(crate::Rule::from_code(code).unwrap());
-        }
-        let dir = std::env::var("REVIEW_DIR").unwrap_or("/root/.pyenv/versions/3.11.7/lib/python3.11".into());
-        let settings = crate::LintSettings { paths: vec![dir.into()], rules, ..Default::default() };
-        let out = crate::lint(&settings).unwrap();
-        for f in &out.report.findings {
-            println!("{} {}:{} {}", f.code, f.path, f.location.line, f.message);
-        }
-    }
-
     #[test]
     fn fixture() {
         crate::rules::check_fixture(crate::Rule::DanglingTask);

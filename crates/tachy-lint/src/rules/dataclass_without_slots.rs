@@ -76,7 +76,11 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         format!("Dataclass `{name}` is created in a loop (line {line}) but has no `slots=True`: every instance carries a `__dict__`"),
         Some("add `slots=True` to the decorator (Python 3.10+): about 40% less memory and 15% faster creation per instance".to_string()),
     );
-    diag.fix = Some(Fix { message: "Add `slots=True`".to_string(), safe: false, edits: vec![Edit { range: edit_range, content }] });
+    diag.fix = Some(Fix {
+        message: "Add `slots=True`".to_string(),
+        safe: false,
+        edits: vec![Edit { range: edit_range, content }],
+    });
 }
 
 /// Whether `slots=True` keeps the class working and pays off.
@@ -177,9 +181,12 @@ impl<'a> Visitor<'a> for ClassScan<'_> {
     }
 }
 
+/// A scanned file: its (hash, length) and the first offset of a call in a loop for each name.
+type LoopCallCache = Option<((u64, usize), HashMap<String, TextSize>)>;
+
 thread_local! {
-    /// The last file scanned: (its hash, the first offset of a call in a loop for each name).
-    static LOOP_CALLS: RefCell<Option<(u64, usize, HashMap<String, TextSize>)>> = const { RefCell::new(None) };
+    /// The last file scanned.
+    static LOOP_CALLS: RefCell<LoopCallCache> = const { RefCell::new(None) };
 }
 
 /// Where `name(...)` is first called inside a loop or comprehension of this file, if anywhere.
@@ -190,15 +197,15 @@ fn instantiated_in_loop(source: &str, name: &str) -> Option<TextSize> {
     let key = (hasher.finish(), source.len());
     LOOP_CALLS.with(|cell| {
         let mut cache = cell.borrow_mut();
-        if !cache.as_ref().is_some_and(|(h, len, _)| (*h, *len) == key) {
+        if cache.as_ref().is_none_or(|(k, _)| *k != key) {
             let parsed = ruff_python_parser::parse_unchecked_source(source, ruff_python_ast::PySourceType::Python);
             let mut scan = LoopCalls { depth: 0, calls: HashMap::new() };
             for stmt in parsed.suite() {
                 scan.visit_stmt(stmt);
             }
-            *cache = Some((key.0, key.1, scan.calls));
+            *cache = Some((key, scan.calls));
         }
-        cache.as_ref().and_then(|(_, _, calls)| calls.get(name).copied())
+        cache.as_ref().and_then(|(_, calls)| calls.get(name).copied())
     })
 }
 

@@ -22,8 +22,9 @@
 //! result is then unused) are flagged, on receivers that look like DB-API objects: named
 //! `cursor`/`cur`/`conn`/`connection`/`db`/`con`, or bound to `connect(...)` or `.cursor()`.
 //! Not flagged: a loop that reads the result (`fetchone()`, `lastrowid`, `rowcount`, the
-//! returned cursor), commits or rolls back per row, or wraps the `execute` in `try` (per-row
-//! error handling: `executemany` would abort the batch), and SQL built per iteration.
+//! returned cursor), commits or rolls back per row, or wraps the `execute` in `try` or `with`
+//! (per-row error handling or transactions: `executemany` would abort the whole batch), loops
+//! over a literal or a constant `range` (a few rows), and SQL built per iteration.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -40,6 +41,9 @@ const DB_NAMES: &[&str] =
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let Node::Stmt(Stmt::For(f)) = node else { return };
+    if few_iterations(&f.iter) {
+        return;
+    }
     let mut scan = Scan { candidates: Vec::new(), refs: Vec::new(), in_try: 0, nested: 0, stores: Vec::new() };
     for stmt in &f.body {
         scan.visit_stmt(stmt);
@@ -103,7 +107,9 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         let rows = if params == target { iter.to_string() } else { format!("[{params} for {target} in {iter}]") };
         format!("replace the loop with one call: `{receiver_text}.executemany({sql_arg}, {rows})`")
     } else {
-        format!("append `{params}` to a list in the loop and call `{receiver_text}.executemany({sql_arg}, rows)` once after it")
+        format!(
+            "append `{params}` to a list in the loop and call `{receiver_text}.executemany({sql_arg}, rows)` once after it"
+        )
     };
     checker.report(
         Rule::ExecuteInLoop,
@@ -111,6 +117,19 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         format!("`{receiver_text}.execute()` runs the same {statement} once per iteration"),
         Some(help),
     );
+}
+
+/// A literal tuple/list/set or `range(<literal>)`: a loop of a few iterations.
+fn few_iterations(iter: &Expr) -> bool {
+    match iter {
+        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) => true,
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
+                && !c.arguments.args.is_empty()
+                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
+        }
+        _ => false,
+    }
 }
 
 /// `INSERT`, `UPDATE`, `DELETE`, `REPLACE` or `UPSERT` statements (after whitespace).
@@ -162,7 +181,9 @@ impl<'a> Visitor<'a> for Scan<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
-            Stmt::Try(_) => {
+            // `try` or `with` (`with self.assertRaises(...)`, `with conn:` transactions) around
+            // the call: per-row error handling or transactions `executemany` would change.
+            Stmt::Try(_) | Stmt::With(_) => {
                 self.in_try += 1;
                 visitor::walk_stmt(self, stmt);
                 self.in_try -= 1;

@@ -119,7 +119,11 @@ impl<'x> Visitor<'x> for AwaitFinder<'_, '_> {
 fn cancels_on_error(ancestors: &[&Stmt], call: TextRange, checker: &Checker<'_>) -> bool {
     ancestors.iter().any(|s| {
         let Stmt::Try(t) = s else { return false };
-        let in_body = t.body.first().zip(t.body.last()).is_some_and(|(a, b)| TextRange::new(a.start(), b.end()).contains_range(call));
+        let in_body = t
+            .body
+            .first()
+            .zip(t.body.last())
+            .is_some_and(|(a, b)| TextRange::new(a.start(), b.end()).contains_range(call));
         in_body && {
             let handlers = t.handlers.iter().map(|h| checker.text(h.range()));
             let finally = t.finalbody.iter().map(|s| checker.text(s.range()));

@@ -28,8 +28,9 @@
 //! math import sqrt` at the top of the module).
 //!
 //! Not flagged: loops whose body also makes a call that costs far more than a lookup or whose
-//! cost is unknown (`print`, I/O methods, functions of this project, other modules), loops at
-//! module level (their names are globals anyway), loops that contain
+//! cost is unknown (`print`, functions of this project, other modules, methods other than cheap
+//! container and string methods like `append` or `startswith`), loops that `yield` or
+//! `await`, loops at module level (their names are globals anyway), loops that contain
 //! another loop (only the innermost loop is hot enough to matter), loops over a literal
 //! tuple/list or a constant `range` (a handful of iterations), a module name that is rebound
 //! anywhere in its scope (hoisting could change which object is called), and `re` calls
@@ -43,11 +44,52 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Checker, Node};
 use crate::registry::Rule;
-use crate::effects;
 use crate::semantic::{BUILTINS, Value};
 
 /// Modules whose functions are C functions cheap enough that the lookup is a visible share.
 const CHEAP_MODULES: &[&str] = &["math", "cmath", "operator", "bisect", "heapq", "struct", "unicodedata", "binascii"];
+
+/// Methods of builtin containers and strings that cost about as much as a lookup.
+const CHEAP_METHODS: &[&str] = &[
+    "append",
+    "appendleft",
+    "add",
+    "pop",
+    "popleft",
+    "get",
+    "setdefault",
+    "extend",
+    "insert",
+    "discard",
+    "remove",
+    "update",
+    "items",
+    "keys",
+    "values",
+    "copy",
+    "clear",
+    "startswith",
+    "endswith",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "lower",
+    "upper",
+    "isdigit",
+    "isalpha",
+    "isalnum",
+    "isspace",
+    "find",
+    "rfind",
+    "index",
+    "count",
+    "decode",
+    "encode",
+    "bit_length",
+    "to_bytes",
+    "is_integer",
+    "conjugate",
+];
 
 /// Most statements (nested ones included) a loop body may have to count as a tight loop.
 const MAX_BODY_STATEMENTS: usize = 5;
@@ -57,7 +99,8 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     if checker.function().is_none() {
         return;
     }
-    let mut finder = Finder { calls: Vec::new(), nested_loop: false, stores: Vec::new(), statements: 0 };
+    let mut finder =
+        Finder { calls: Vec::new(), nested_loop: false, stores: Vec::new(), statements: 0, suspends: false };
     let (body, header) = match node {
         Node::Stmt(Stmt::For(f)) => {
             if few_iterations(&f.iter) {
@@ -76,7 +119,7 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     for stmt in body {
         finder.visit_stmt(stmt);
     }
-    if finder.nested_loop || finder.calls.is_empty() || finder.statements > MAX_BODY_STATEMENTS {
+    if finder.nested_loop || finder.suspends || finder.calls.is_empty() || finder.statements > MAX_BODY_STATEMENTS {
         return;
     }
     // dotted text -> (number of calls, attribute loads per call)
@@ -106,11 +149,16 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         .map(|dotted| {
             let (base, func) = dotted.rsplit_once('.').unwrap_or(("", dotted));
             let root = base.split('.').next().unwrap_or(base);
-            let local = if func == root || finder.stores.contains(&func) { format!("_{func}") } else { func.to_string() };
+            let local =
+                if func == root || finder.stores.contains(&func) { format!("_{func}") } else { func.to_string() };
             format!("`{local} = {dotted}`")
         })
         .collect();
-    let help = format!("bind {} to a local before the loop ({}) and call the local inside it", if locals.len() == 1 { "the function" } else { "each function" }, locals.join(", "));
+    let help = format!(
+        "bind {} to a local before the loop ({}) and call the local inside it",
+        if locals.len() == 1 { "the function" } else { "each function" },
+        locals.join(", ")
+    );
     checker.report(Rule::GlobalLookupInLoop, header, message, Some(help));
 }
 
@@ -125,6 +173,7 @@ enum CallKind {
     Costly,
 }
 
+/// Classifies a call of the loop body.
 fn call_kind(checker: &Checker<'_>, call: &ast::ExprCall, stores: &[&str]) -> CallKind {
     match call.func.as_ref() {
         Expr::Name(n) => match checker.qualified_name(&call.func) {
@@ -140,10 +189,12 @@ fn call_kind(checker: &Checker<'_>, call: &ast::ExprCall, stores: &[&str]) -> Ca
                 .bindings(base)
                 .is_some_and(|vals| !vals.is_empty() && vals.iter().any(|v| matches!(v, Value::Import(_))));
             if !imported {
-                // A method of a local object: cheap unless it does I/O.
-                return if effects::is_io_method(attr.attr.id.as_str()) { CallKind::Costly } else { CallKind::Cheap };
+                // A method of some object: cheap only when it is a known cheap container or
+                // string method (`append`, `get`, `startswith`, ...).
+                return if CHEAP_METHODS.contains(&attr.attr.id.as_str()) { CallKind::Cheap } else { CallKind::Costly };
             }
-            let only_imports = checker.bindings(base).is_some_and(|vals| vals.iter().all(|v| matches!(v, Value::Import(_))));
+            let only_imports =
+                checker.bindings(base).is_some_and(|vals| vals.iter().all(|v| matches!(v, Value::Import(_))));
             match checker.qualified_name(&call.func) {
                 Some(q) if is_cheap(&q) && only_imports && !stores.contains(&base) => CallKind::Lookup(depth),
                 Some(q) if is_cheap(&q) => CallKind::Cheap,
@@ -205,6 +256,7 @@ struct Finder<'a> {
     nested_loop: bool,
     stores: Vec<&'a str>,
     statements: usize,
+    suspends: bool,
 }
 
 impl<'a> Visitor<'a> for Finder<'a> {
@@ -226,6 +278,8 @@ impl<'a> Visitor<'a> for Finder<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Lambda(_) => {}
+            // A suspended iteration costs whatever the caller or the event loop does meanwhile.
+            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => self.suspends = true,
             Expr::Call(c) => {
                 self.calls.push(c);
                 visitor::walk_expr(self, expr);

@@ -5,28 +5,28 @@ use crate::checker::Diagnostic;
 use crate::project::{DeferredCall, ProjectIndex};
 use crate::registry::Rule;
 
-pub mod string_concat_in_loop;
-pub mod membership_in_list_in_loop;
-pub mod comprehension_in_reducer;
-pub mod sorted_for_min_max;
-pub mod unbounded_cache;
-pub mod global_lookup_in_loop;
-pub mod dataclass_without_slots;
 pub mod append_loop;
-pub mod redundant_copy;
-pub mod pop_front_in_loop;
-pub mod nested_linear_search;
-pub mod try_except_key_error;
-pub mod regex_in_loop;
 pub mod blocking_call_in_async;
-pub mod gather_without_return_exceptions;
-pub mod sequential_await_in_loop;
+pub mod comprehension_in_reducer;
 pub mod dangling_task;
-pub mod threads_for_cpu_work;
-pub mod readlines_iteration;
-pub mod write_per_iteration;
+pub mod dataclass_without_slots;
 pub mod execute_in_loop;
+pub mod gather_without_return_exceptions;
+pub mod global_lookup_in_loop;
+pub mod membership_in_list_in_loop;
+pub mod nested_linear_search;
 pub mod pandas_row_iteration;
+pub mod pop_front_in_loop;
+pub mod readlines_iteration;
+pub mod redundant_copy;
+pub mod regex_in_loop;
+pub mod sequential_await_in_loop;
+pub mod sorted_for_min_max;
+pub mod string_concat_in_loop;
+pub mod threads_for_cpu_work;
+pub mod try_except_key_error;
+pub mod unbounded_cache;
+pub mod write_per_iteration;
 
 /// Settles a call deferred to the project pass: a diagnostic when the whole project shows
 /// the call is a problem.
@@ -55,12 +55,8 @@ pub(crate) fn check_fixture(rule: Rule) {
     let diags = crate::lint_source(&src, set);
     let li = LineIndex::new(&src);
     let got: BTreeSet<usize> = diags.iter().map(|d| li.line(d.range.start())).collect();
-    let want: BTreeSet<usize> = src
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains("# flag"))
-        .map(|(i, _)| i + 1)
-        .collect();
+    let want: BTreeSet<usize> =
+        src.lines().enumerate().filter(|(_, l)| l.contains("# flag")).map(|(i, _)| i + 1).collect();
     assert_eq!(got, want, "{}: flagged lines (left) differ from the lines marked `# flag` (right)", rule.code());
     let mut out = String::new();
     for d in &diags {

@@ -20,9 +20,12 @@
 //! keeps the last one, a search with `break` finds the first).
 //!
 //! Not flagged: an inner collection that depends on the outer element (`for b in a.children`,
-//! no cross product), `if a == b: continue` (skipping the element itself in an all-pairs
+//! no cross product), an outer loop over a literal (a few searches), the same collection in
+//! both loops (all pairs, not a search), an inner collection modified during the search (an
+//! index would need the same updates), `if a == b: continue` (skipping the element itself in an all-pairs
 //! loop), literal collections and `range(...)` (indices, not elements), and
-//! comparisons other than `==` between an outer and an inner loop variable.
+//! comparisons other than `==` between an outer and an inner loop variable, and inner bodies
+//! that do not start with the `if` (pairwise work with an equality test somewhere inside).
 
 use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -51,8 +54,9 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     if !is_searchable(&inner.iter) || mentions_any(&inner.iter, &outer_vars) {
         return;
     }
-    // An `if` directly in the inner body comparing an outer variable with an inner one.
-    let Some((outer_side, inner_side)) = inner.body.iter().find_map(|s| match s {
+    // The inner body starts with an `if` comparing an outer variable with an inner one (a
+    // search; an equality test deep in a longer body is some other pairwise work).
+    let Some((outer_side, inner_side)) = inner.body.first().and_then(|s| match s {
         // `if a == b: continue` skips the element itself in an all-pairs loop: not a search.
         Stmt::If(i) if !matches!(i.body.first(), Some(Stmt::Continue(_) | Stmt::Pass(_))) => {
             equality(&i.test, &outer_vars, &inner_vars)
@@ -65,15 +69,41 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     if rebinds_any(&inner.body, &outer_vars) {
         return;
     }
+    // The outer loop of the compared variable: a handful of iterations, or the same collection
+    // as the inner one (all pairs), is not a search worth an index.
+    let Some(outer_root) = root_name(outer_side) else { return };
+    let outer_loop = checker.loops().iter().rev().find_map(|l| match l {
+        LoopRef::For(f) => {
+            let mut names = Vec::new();
+            target_names(&f.target, &mut names);
+            names.contains(&outer_root).then_some(*f)
+        }
+        LoopRef::While(_) => None,
+    });
+    let Some(outer_loop) = outer_loop else { return };
+    if !is_searchable(&outer_loop.iter) || checker.text(outer_loop.iter.range()) == checker.text(inner.iter.range()) {
+        return;
+    }
+    // The inner collection modified during the search (`t[j] = None`, `states.append(st)`):
+    // an index would need the same updates.
+    if let Some(coll) = collection_name(&inner.iter)
+        && (mutates(&inner.body, coll) || mutates(&inner.orelse, coll))
+    {
+        return;
+    }
     let coll = checker.text(inner.iter.range());
     let outer_text = checker.text(outer_side.range());
     let inner_text = checker.text(inner_side.range());
     let inner_name = checker.text(inner.target.range());
     let header = TextRange::new(inner.range.start(), inner.iter.range().end());
     let index = if inner_text == inner_name {
-        format!("a set `s = set({coll})` once before the outer loop and test `{outer_text} in s`")
+        format!(
+            "a set `s = set({coll})` once before the outer loop (the elements must be hashable) and test `{outer_text} in s`"
+        )
     } else {
-        format!("a dict `index = {{{inner_text}: {inner_name} for {inner_name} in {coll}}}` once before the outer loop and look up `index.get({outer_text})`")
+        format!(
+            "a dict `index = {{{inner_text}: {inner_name} for {inner_name} in {coll}}}` once before the outer loop and look up `index.get({outer_text})`"
+        )
     };
     checker.report(
         Rule::NestedLinearSearch,
@@ -81,6 +111,80 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         format!("Inner loop scans `{coll}` for every outer element to find `{inner_text} == {outer_text}`: quadratic"),
         Some(format!("build {index} instead of the inner loop")),
     );
+}
+
+/// The name at the root of `a`, `a.key`, `a["key"]`.
+fn root_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => None,
+    }
+}
+
+/// The collection's name behind `B`, `enumerate(B)`, `reversed(B)`, `self.items`...
+fn collection_name(iter: &Expr) -> Option<&str> {
+    match iter {
+        Expr::Call(c) => c.arguments.args.first().and_then(collection_name),
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => Some(a.attr.id.as_str()),
+        _ => None,
+    }
+}
+
+/// Whether a body changes the collection named `coll`: `coll[i] = ...`, `del coll[i]`, or a
+/// mutating method call.
+fn mutates(body: &[Stmt], coll: &str) -> bool {
+    use ruff_python_ast::visitor::{Visitor, walk_expr};
+    /// The search state.
+    struct Finder<'n> {
+        coll: &'n str,
+        found: bool,
+    }
+    impl Finder<'_> {
+        fn is_coll(&self, e: &Expr) -> bool {
+            match e {
+                Expr::Name(n) => n.id.as_str() == self.coll,
+                Expr::Attribute(a) => a.attr.id.as_str() == self.coll,
+                _ => false,
+            }
+        }
+    }
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Subscript(s) if !s.ctx.is_load() && self.is_coll(&s.value) => self.found = true,
+                Expr::Call(c) => {
+                    if let Expr::Attribute(a) = c.func.as_ref()
+                        && self.is_coll(&a.value)
+                        && matches!(
+                            a.attr.id.as_str(),
+                            "append"
+                                | "insert"
+                                | "remove"
+                                | "pop"
+                                | "extend"
+                                | "clear"
+                                | "add"
+                                | "discard"
+                                | "update"
+                                | "sort"
+                        )
+                    {
+                        self.found = true;
+                    }
+                }
+                _ => {}
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut f = Finder { coll, found: false };
+    for s in body {
+        f.visit_stmt(s);
+    }
+    f.found
 }
 
 /// Names bound by a `for` target.
@@ -128,9 +232,12 @@ fn equality<'a>(test: &'a Expr, outer: &[&str], inner: &[&str]) -> Option<(&'a E
     }
 }
 
+/// Which loop an operand belongs to.
 #[derive(PartialEq)]
 enum Side {
+    /// An enclosing loop's variable.
     Outer,
+    /// The inner loop's variable.
     Inner,
 }
 
@@ -158,6 +265,7 @@ fn side(expr: &Expr, outer: &[&str], inner: &[&str]) -> Option<Side> {
 /// Whether an expression reads any of these names.
 fn mentions_any(expr: &Expr, names: &[&str]) -> bool {
     use ruff_python_ast::visitor::{Visitor, walk_expr};
+    /// The search state.
     struct Finder<'n> {
         names: &'n [&'n str],
         found: bool,
@@ -180,6 +288,7 @@ fn mentions_any(expr: &Expr, names: &[&str]) -> bool {
 /// Whether a body assigns any of these names.
 fn rebinds_any(body: &[Stmt], names: &[&str]) -> bool {
     use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+    /// The search state.
     struct Finder<'n> {
         names: &'n [&'n str],
         found: bool,

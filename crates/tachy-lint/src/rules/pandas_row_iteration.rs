@@ -19,7 +19,7 @@
 //!
 //! Not flagged: `itertuples()` (the recommended fallback when a loop is unavoidable),
 //! `apply` along columns (`axis=0`, one call per column), `apply(..., raw=True)` (rows as
-//! NumPy arrays, already the cheap form), and `apply(axis=1)` in files that do not import
+//! NumPy arrays, already the cheap form), `apply(..., engine="numba")` (compiled), and `apply(axis=1)` in files that do not import
 //! pandas (`apply` is a common method name).
 
 use ruff_python_ast::{Expr, Number};
@@ -54,7 +54,19 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
             if !by_row {
                 return;
             }
-            if call.arguments.find_keyword("raw").is_some_and(|k| !matches!(&k.value, Expr::BooleanLiteral(b) if !b.value)) {
+            if call
+                .arguments
+                .find_keyword("raw")
+                .is_some_and(|k| !matches!(&k.value, Expr::BooleanLiteral(b) if !b.value))
+            {
+                return;
+            }
+            // `engine="numba"` compiles the function: not a Python call per row.
+            if call
+                .arguments
+                .find_keyword("engine")
+                .is_some_and(|k| !matches!(&k.value, Expr::StringLiteral(s) if s.value.to_str() == "python"))
+            {
                 return;
             }
             if !imports_pandas(checker.source) {

@@ -22,9 +22,10 @@
 //! key 0); `insert(0, x)` only on a name bound to a list (or an unannotated parameter, or a
 //! `split()`/`readlines()` result), because GUI widgets (`tkinter.Entry.insert(0, text)`) and
 //! other objects share the method name. A `deque`'s own `insert(0, x)` is cheap and never
-//! flagged.
+//! flagged. Nor is a list bound afresh inside the innermost loop (`s = line.split()` then
+//! `s.pop(0)`): it is not drained across iterations, so each call only pays for one short list.
 
-use ruff_python_ast::{self as ast, Expr};
+use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Node};
@@ -74,6 +75,14 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
             return;
         }
     }
+    // A list created afresh in each iteration (`s = line.split(); s.pop(0)`) is not drained
+    // across iterations: each call pays for that iteration's short list only.
+    if let Expr::Name(n) = receiver
+        && let Some(innermost) = checker.loops().last()
+        && assigns(innermost.body(), n.id.as_str())
+    {
+        return;
+    }
     let shown = dotted(receiver).unwrap_or_else(|| "the list".to_string());
     let (what, help) = if is_pop {
         (
@@ -95,6 +104,32 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         )
     };
     checker.report(Rule::PopFrontInLoop, call.range(), what, Some(help));
+}
+
+/// Whether `body` (not nested definitions) assigns the name `id`.
+fn assigns(body: &[Stmt], id: &str) -> bool {
+    let is_id = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == id);
+    body.iter().any(|stmt| match stmt {
+        Stmt::Assign(a) => {
+            a.targets.iter().any(|t| is_id(t) || matches!(t, Expr::Tuple(tu) if tu.elts.iter().any(is_id)))
+        }
+        Stmt::AnnAssign(a) => a.value.is_some() && is_id(&a.target),
+        Stmt::For(f) => is_id(&f.target) || assigns(&f.body, id) || assigns(&f.orelse, id),
+        Stmt::While(w) => assigns(&w.body, id) || assigns(&w.orelse, id),
+        Stmt::If(i) => assigns(&i.body, id) || i.elif_else_clauses.iter().any(|c| assigns(&c.body, id)),
+        Stmt::With(w) => assigns(&w.body, id),
+        Stmt::Try(t) => {
+            assigns(&t.body, id)
+                || t.handlers.iter().any(|h| {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    assigns(&h.body, id)
+                })
+                || assigns(&t.orelse, id)
+                || assigns(&t.finalbody, id)
+        }
+        Stmt::Match(m) => m.cases.iter().any(|c| assigns(&c.body, id)),
+        _ => false,
+    })
 }
 
 /// A literal `0`.

@@ -17,14 +17,19 @@
 //! **Fix**: compile the pattern once at module level and call its method:
 //! `ASSIGN = re.compile(r"(\w+)=(\d+)")` then `m = ASSIGN.match(line)`.
 //!
+//! Not flagged: loops over a literal collection or a constant `range` (a few iterations),
+//! loops that also run a process, sleep or do file/network I/O (the lookup is noise next to
+//! it), and the first `for ... in re.finditer(...)` of a comprehension (evaluated once).
 //! Only constant patterns are flagged (a string literal, or a module-level name bound once to
 //! a string); a pattern built per iteration, or flags that are not constant, cannot be
 //! hoisted and are left alone.
 
+use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
-use crate::checker::{Checker, Node};
+use crate::checker::{Checker, LoopRef, Node};
+use crate::effects;
 use crate::registry::Rule;
 use crate::semantic::Value;
 
@@ -34,7 +39,7 @@ const FUNCTIONS: &[&str] = &["compile", "match", "search", "fullmatch", "findall
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let Node::Expr(Expr::Call(call)) = node else { return };
-    if !checker.in_loop() {
+    if !checker.in_loop() || !runs_many_times(checker, call.range()) || loop_blocks(checker) {
         return;
     }
     let Some(q) = checker.callee(call) else { return };
@@ -57,7 +62,9 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     if flags.is_some_and(|f| !is_constant_flags(f)) {
         return;
     }
-    if call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_))) || call.arguments.keywords.iter().any(|k| k.arg.is_none()) {
+    if call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+        || call.arguments.keywords.iter().any(|k| k.arg.is_none())
+    {
         return;
     }
     let shown = checker.text(pattern.range());
@@ -74,10 +81,98 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     } else {
         (
             format!("`re.{func}({shown}, ...)` looks up the pattern in `re`'s cache on every iteration"),
-            format!("compile the pattern once at module level (`PATTERN = re.compile({compile_args})`) and call `PATTERN.{func}(...)` in the loop"),
+            format!(
+                "compile the pattern once at module level (`PATTERN = re.compile({compile_args})`) and call `PATTERN.{func}(...)` in the loop"
+            ),
         )
     };
     checker.report(Rule::RegexInLoop, call.range(), message, Some(help));
+}
+
+/// Whether the call runs on many iterations: inside a `while`, a `for` over something other
+/// than a literal or a constant `range`, or the element/condition part of a comprehension
+/// (the first `for ... in <iter>` of a comprehension is evaluated once).
+fn runs_many_times(checker: &Checker<'_>, call: TextRange) -> bool {
+    let hot_loop = checker.loops().iter().any(|l| match l {
+        LoopRef::While(_) => true,
+        LoopRef::For(f) => !few_iterations(&f.iter),
+    });
+    if hot_loop {
+        return true;
+    }
+    let Some(stmt) = checker.ancestors().last() else { return false };
+    let mut finder = ComprehensionFinder { call, hot: false };
+    finder.visit_stmt(stmt);
+    finder.hot
+}
+
+/// Whether the innermost loop also waits on I/O or a process (`subprocess.run`, `open`,
+/// `time.sleep`, ...): next to that, the pattern lookup is noise.
+fn loop_blocks(checker: &Checker<'_>) -> bool {
+    /// Looks for a blocking call.
+    struct Calls<'c, 'a> {
+        checker: &'c Checker<'a>,
+        found: bool,
+    }
+    impl<'x> Visitor<'x> for Calls<'_, '_> {
+        fn visit_expr(&mut self, expr: &'x Expr) {
+            if let Expr::Call(c) = expr
+                && self.checker.callee(c).is_some_and(|q| effects::blocking(&q).is_some())
+            {
+                self.found = true;
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let Some(innermost) = checker.loops().last() else { return false };
+    let mut calls = Calls { checker, found: false };
+    for stmt in innermost.body() {
+        calls.visit_stmt(stmt);
+    }
+    calls.found
+}
+
+/// Finds whether a call sits in the per-element part of a comprehension.
+struct ComprehensionFinder {
+    call: TextRange,
+    hot: bool,
+}
+
+impl<'a> Visitor<'a> for ComprehensionFinder {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.hot || !expr.range().contains_range(self.call) {
+            return;
+        }
+        let generators = match expr {
+            Expr::ListComp(c) => Some(&c.generators),
+            Expr::SetComp(c) => Some(&c.generators),
+            Expr::DictComp(c) => Some(&c.generators),
+            Expr::Generator(c) => Some(&c.generators),
+            _ => None,
+        };
+        match generators.and_then(|g| g.first()) {
+            Some(first) if first.iter.range().contains_range(self.call) => self.visit_expr(&first.iter),
+            Some(first)
+                if first.iter.range().end() <= self.call.start() || self.call.end() <= first.iter.range().start() =>
+            {
+                self.hot = true;
+            }
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+
+/// A literal tuple/list/set/string or `range(<literal>)`: a loop of a few iterations.
+fn few_iterations(iter: &Expr) -> bool {
+    match iter {
+        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) | Expr::StringLiteral(_) | Expr::BytesLiteral(_) => true,
+        Expr::Call(c) => {
+            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
+                && !c.arguments.args.is_empty()
+                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
+        }
+        _ => false,
+    }
 }
 
 /// The largest char boundary at or below `i`.

@@ -45,8 +45,19 @@ const CONCURRENT_METHODS: &[&str] =
 
 /// Methods that mutate their receiver (a store, for the dependency analysis).
 const MUTATING_METHODS: &[&str] = &[
-    "append", "extend", "insert", "add", "update", "pop", "popleft", "appendleft", "remove", "discard", "clear",
-    "setdefault", "put_nowait",
+    "append",
+    "extend",
+    "insert",
+    "add",
+    "update",
+    "pop",
+    "popleft",
+    "appendleft",
+    "remove",
+    "discard",
+    "clear",
+    "setdefault",
+    "put_nowait",
 ];
 
 /// The check.
@@ -121,9 +132,13 @@ fn report(checker: &mut Checker<'_>, for_stmt: &ast::StmtFor, candidate: &AwaitS
     let over = if short(iter) { format!("`{iter}`") } else { "the loop".to_string() };
     let fits = short(iter) && short(target);
     let gather = if direct && short(call_text) && fits {
-        format!("`await asyncio.gather(*({call_text} for {target} in {iter}))` (move the rest of the loop body into a coroutine if it does more)")
+        format!(
+            "`await asyncio.gather(*({call_text} for {target} in {iter}))` (move the rest of the loop body into a coroutine if it does more)"
+        )
     } else if fits {
-        format!("move the loop body into a coroutine `one({target})` and `await asyncio.gather(*(one({target}) for {target} in {iter}))`")
+        format!(
+            "move the loop body into a coroutine `one({target})` and `await asyncio.gather(*(one({target}) for {target} in {iter}))`"
+        )
     } else {
         "`await asyncio.gather(...)` over a generator of the calls".to_string()
     };

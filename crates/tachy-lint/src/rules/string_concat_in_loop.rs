@@ -33,7 +33,9 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let (target, value, range) = match node {
         Node::Stmt(Stmt::AugAssign(a)) if a.op == Operator::Add => (a.target.as_ref(), a.value.as_ref(), a.range),
         Node::Stmt(Stmt::Assign(a)) if a.targets.len() == 1 => match a.value.as_ref() {
-            Expr::BinOp(ast::ExprBinOp { op: Operator::Add, right, .. }) if same_name(&a.targets[0], leftmost(&a.value)) => {
+            Expr::BinOp(ast::ExprBinOp { op: Operator::Add, right, .. })
+                if same_name(&a.targets[0], leftmost(&a.value)) =>
+            {
                 (&a.targets[0], right.as_ref(), a.range)
             }
             _ => return,
@@ -48,7 +50,10 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let message = format!("String `{id}` built with `+=` in a loop: each step may copy the whole string");
     // One finding per string per loop.
     if let Some(inner) = checker.loops().last().map(|l| l.range())
-        && checker.diagnostics.iter().any(|d| d.rule == Rule::StringConcatInLoop && d.message == message && inner.contains_range(d.range))
+        && checker
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::StringConcatInLoop && d.message == message && inner.contains_range(d.range))
     {
         return;
     }
@@ -76,7 +81,10 @@ fn is_string_build(checker: &Checker<'_>, name: &str, value: &Expr) -> bool {
     // The added value is visibly a string.
     let value_is_str = match value {
         Expr::StringLiteral(_) | Expr::FString(_) => true,
-        Expr::BinOp(b) => matches!(b.left.as_ref(), Expr::StringLiteral(_) | Expr::FString(_)) || matches!(b.right.as_ref(), Expr::StringLiteral(_) | Expr::FString(_)),
+        Expr::BinOp(b) => {
+            matches!(b.left.as_ref(), Expr::StringLiteral(_) | Expr::FString(_))
+                || matches!(b.right.as_ref(), Expr::StringLiteral(_) | Expr::FString(_))
+        }
         Expr::Call(c) => checker.callee(c).is_some_and(|q| q == "str" || q == "repr"),
         _ => false,
     };

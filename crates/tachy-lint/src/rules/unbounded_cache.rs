@@ -26,14 +26,17 @@
 //! it does not need `self`. Elsewhere, bound the cache: `@functools.lru_cache(maxsize=1024)`.
 //!
 //! Not flagged: bounded caches on plain functions; functions with no parameters (one entry at
-//! most); functions whose parameters are all annotated `bool` or `Literal[...]`; self-recursive
+//! most); functions that never return a value (a "warn once per argument" guard, where
+//! remembering every argument is the point); bounded caches on methods of value classes
+//! (`NamedTuple`s, frozen dataclasses, classes defining `__hash__`: equal instances share an
+//! entry); functions whose parameters are all annotated `bool` or `Literal[...]`; self-recursive
 //! functions (memoized recursion, where the cache is the algorithm and is bounded by the
 //! problem); `@staticmethod`s (no `self` in the key); `@classmethod`s, `__new__` and
 //! `__init_subclass__` (the key holds the class, which lives as long as the module anyway:
 //! they are treated as plain functions); methods of `Enum` classes (members live forever);
 //! `functools.cached_property` (per instance).
 
-use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use crate::checker::{Checker, Node};
@@ -58,6 +61,11 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         let name = def.name.id.as_str();
         match place(checker, def) {
             Place::Method(class) => {
+                // Value objects (hashed by value) share entries between equal instances; only
+                // an unbounded cache is a problem there.
+                if !unbounded && is_value_class(class) {
+                    continue;
+                }
                 let class_name = class.name.id.as_str();
                 let lifetime = if unbounded { "forever (the cache is unbounded)" } else { "until it is evicted" };
                 checker.report(
@@ -73,7 +81,7 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
             }
             place @ (Place::Function | Place::ClassBound) => {
                 let skip_first = matches!(place, Place::ClassBound);
-                if !unbounded || !has_unbounded_key(def, skip_first) || is_recursive(def) {
+                if !unbounded || !has_unbounded_key(def, skip_first) || is_recursive(def) || !returns_value(def) {
                     continue;
                 }
                 checker.report(
@@ -184,6 +192,55 @@ fn has_unbounded_key(def: &ast::StmtFunctionDef, skip_first: bool) -> bool {
             _ => false,
         })
     })
+}
+
+/// Whether the class is a value object: a `NamedTuple`/`namedtuple`/`tuple`/`str`/`int`
+/// subclass, a frozen dataclass, or a class defining `__hash__`.
+fn is_value_class(class: &ast::StmtClassDef) -> bool {
+    let value_base = class.bases().iter().any(|b| {
+        let b = match b {
+            Expr::Call(c) => c.func.as_ref(),
+            other => other,
+        };
+        matches!(
+            semantic_last(b),
+            "NamedTuple" | "namedtuple" | "tuple" | "str" | "int" | "float" | "frozenset" | "bytes"
+        )
+    });
+    let frozen = class.decorator_list.iter().any(|d| {
+        matches!(&d.expression, Expr::Call(c) if semantic_last(&c.func) == "dataclass"
+            && c.arguments.find_keyword("frozen").is_some_and(|k| matches!(&k.value, Expr::BooleanLiteral(b) if b.value)))
+    });
+    let hashes = class.body.iter().any(|s| matches!(s, Stmt::FunctionDef(f) if f.name.id.as_str() == "__hash__"));
+    value_base || frozen || hashes
+}
+
+/// Whether the function returns a value somewhere (or yields). A cached function that only
+/// returns `None` is a "once per argument" guard (warn once, register once): the cache is
+/// the feature.
+fn returns_value(def: &ast::StmtFunctionDef) -> bool {
+    struct Finder {
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                Stmt::Return(r) => self.found |= r.value.as_deref().is_some_and(|v| !v.is_none_literal_expr()),
+                _ => walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(_) | Expr::YieldFrom(_) => self.found = true,
+                Expr::Lambda(_) => {}
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let mut f = Finder { found: false };
+    f.visit_body(&def.body);
+    f.found
 }
 
 /// Whether the function calls itself by name (memoized recursion).

@@ -36,7 +36,8 @@ pub fn run(args: &LintArgs) -> Result<ExitStatus> {
     let outcome = tachy_lint::lint(&settings)?;
     let report = &outcome.report;
 
-    let metas: Vec<RuleMeta<'_>> = RULES.iter().map(|s| RuleMeta { code: s.code, name: s.name, summary: s.summary }).collect();
+    let metas: Vec<RuleMeta<'_>> =
+        RULES.iter().map(|s| RuleMeta { code: s.code, name: s.name, summary: s.summary }).collect();
     let body = if args.diff {
         outcome.diff.clone()
     } else if args.statistics && args.output_format == LintFormat::Text {
@@ -49,7 +50,9 @@ pub fn run(args: &LintArgs) -> Result<ExitStatus> {
         render::render(report, args.output_format, &metas)
     };
     match &args.output_file {
-        Some(path) => std::fs::write(path, body.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, body.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => printer::stdout(body.as_bytes())?,
     }
     let failed = if args.diff { report.fixed > 0 } else { report.failed() };
@@ -71,7 +74,8 @@ fn settings(args: &LintArgs) -> Result<LintSettings> {
         }
         cfg
     } else {
-        let start = args.paths.first().map(|p| if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(Path::new(".")) });
+        let start =
+            args.paths.first().map(|p| if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(Path::new(".")) });
         let start = match start {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -87,12 +91,22 @@ fn settings(args: &LintArgs) -> Result<LintSettings> {
         exclude = cfg.config.exclude.clone();
         for s in select.iter().chain(&ignore) {
             if registry::select(s).is_none() {
-                return Err(cfg.error(s, format!("unknown rule selector `{s}` (accepted: codes like TA101, prefixes like TA1, or ALL)")).into());
+                return Err(cfg
+                    .error(
+                        s,
+                        format!("unknown rule selector `{s}` (accepted: codes like TA101, prefixes like TA1, or ALL)"),
+                    )
+                    .into());
             }
         }
         for (glob, codes) in &cfg.config.per_file_ignores {
             let set = registry::resolve(codes, &[]).map_err(|bad| {
-                cfg.error(&bad, format!("unknown rule selector `{bad}` in per-file-ignores (accepted: codes like TA101, prefixes, ALL)"))
+                cfg.error(
+                    &bad,
+                    format!(
+                        "unknown rule selector `{bad}` in per-file-ignores (accepted: codes like TA101, prefixes, ALL)"
+                    ),
+                )
             })?;
             // Globs are relative to the config's folder; also match them as given.
             per_file.push((glob.clone(), set));

@@ -8,7 +8,8 @@ use tachy_test::python;
 
 use crate::{json, tachy};
 
-const SLOW: &str = "def render(rows):\n    out = \"\"\n    for row in rows:\n        out += f\"<td>{row}</td>\"\n    return out\n";
+const SLOW: &str =
+    "def render(rows):\n    out = \"\"\n    for row in rows:\n        out += f\"<td>{row}</td>\"\n    return out\n";
 const CLEAN: &str = "def render(rows):\n    return \"\".join(f\"<td>{row}</td>\" for row in rows)\n";
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -81,7 +82,10 @@ fn select_ignore_noqa_and_config() {
 
     // per-file-ignores and exclude from pyproject.toml.
     let dir = project(&[
-        ("pyproject.toml", "[tool.tachy.lint]\nper-file-ignores = { \"tests/*\" = [\"TA101\"] }\nexclude = [\"generated\"]\n"),
+        (
+            "pyproject.toml",
+            "[tool.tachy.lint]\nper-file-ignores = { \"tests/*\" = [\"TA101\"] }\nexclude = [\"generated\"]\n",
+        ),
         ("src/a.py", SLOW),
         ("tests/test_a.py", SLOW),
         ("generated/g.py", SLOW),
@@ -96,7 +100,8 @@ fn select_ignore_noqa_and_config() {
 
 #[test]
 fn broken_config_names_file_and_line() {
-    let dir = project(&[("pyproject.toml", "[tool.tachy.lint]\nselect = [\"TA1\"]\nselcet = [\"TA2\"]\n"), ("a.py", SLOW)]);
+    let dir =
+        project(&[("pyproject.toml", "[tool.tachy.lint]\nselect = [\"TA1\"]\nselcet = [\"TA2\"]\n"), ("a.py", SLOW)]);
     let out = tachy().current_dir(dir.path()).args(["lint"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -124,7 +129,8 @@ fn bad_files_are_reported_and_the_rest_is_linted() {
     assert_eq!(code, Some(1));
     assert_eq!(v["findings"].as_array().unwrap().len(), 1, "good.py still linted: {v}");
     let errors = v["errors"].as_array().unwrap();
-    let kinds: Vec<(&str, &str)> = errors.iter().map(|e| (e["path"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
+    let kinds: Vec<(&str, &str)> =
+        errors.iter().map(|e| (e["path"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
     assert!(kinds.contains(&("broken.py", "syntax-error")), "{v}");
     assert!(kinds.contains(&("latin1.py", "encoding")), "{v}");
     assert!(kinds.iter().any(|(p, k)| p.contains("loop") && *k == "io"), "symlink loop reported: {v}");
@@ -257,18 +263,30 @@ fn fix_and_diff() {
     let out = tachy().current_dir(dir.path()).args(["lint", "--diff", "m.py"]).output().unwrap();
     let diff = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{diff}");
-    assert!(diff.contains("-    ok = any([v < 0 for v in values])") && diff.contains("+    ok = any(v < 0 for v in values)"), "{diff}");
+    assert!(
+        diff.contains("-    ok = any([v < 0 for v in values])")
+            && diff.contains("+    ok = any(v < 0 for v in values)"),
+        "{diff}"
+    );
     assert!(diff.contains("+    low = min(scores)"), "{diff}");
     assert_eq!(std::fs::read_to_string(dir.path().join("m.py")).unwrap(), src);
 
     // --fix writes them; what remains parses and has no findings left.
-    let out = tachy().current_dir(dir.path()).args(["lint", "--fix", "--output-format", "json", "m.py"]).output().unwrap();
+    let out =
+        tachy().current_dir(dir.path()).args(["lint", "--fix", "--output-format", "json", "m.py"]).output().unwrap();
     let v = json(&out);
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["fixed"], 2);
     let fixed = std::fs::read_to_string(dir.path().join("m.py")).unwrap();
-    assert_eq!(fixed, "def check(values, scores):\n    ok = any(v < 0 for v in values)\n    low = min(scores)\n    return ok, low\n");
-    let check = std::process::Command::new(python()).args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"]).arg(dir.path().join("m.py")).status().unwrap();
+    assert_eq!(
+        fixed,
+        "def check(values, scores):\n    ok = any(v < 0 for v in values)\n    low = min(scores)\n    return ok, low\n"
+    );
+    let check = std::process::Command::new(python())
+        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(dir.path().join("m.py"))
+        .status()
+        .unwrap();
     assert!(check.success(), "the fixed file parses with CPython");
 }
 

@@ -62,7 +62,12 @@ pub(crate) fn fixture() -> crate::lint::LintReport {
                 location: Location { line: 4, column: 9 },
                 end_location: Location { line: 4, column: 33 },
                 fix: None,
-                cost: Some(Cost { line_share: 0.42, function_share: 0.55, function: "render".into(), line_samples: 420 }),
+                cost: Some(Cost {
+                    line_share: 0.42,
+                    function_share: 0.55,
+                    function: "render".into(),
+                    line_samples: 420,
+                }),
                 snippet: Some(Snippet { first_line: 4, lines: vec!["        out += f\"<td>{row}</td>\"".into()] }),
             },
             Finding {
@@ -76,10 +81,17 @@ pub(crate) fn fixture() -> crate::lint::LintReport {
                 fix: Some(FixInfo {
                     message: "Use a generator".into(),
                     applicability: Applicability::Safe,
-                    edits: vec![EditInfo { content: "".into(), location: Location { line: 7, column: 16 }, end_location: Location { line: 7, column: 17 } }],
+                    edits: vec![EditInfo {
+                        content: "".into(),
+                        location: Location { line: 7, column: 16 },
+                        end_location: Location { line: 7, column: 17 },
+                    }],
                 }),
                 cost: Some(Cost { line_share: 0.0, function_share: 0.01, function: "check".into(), line_samples: 0 }),
-                snippet: Some(Snippet { first_line: 7, lines: vec!["    return any([x > 0 for x in".into(), "               values])".into()] }),
+                snippet: Some(Snippet {
+                    first_line: 7,
+                    lines: vec!["    return any([x > 0 for x in".into(), "               values])".into()],
+                }),
             },
         ],
         errors: vec![FileError {

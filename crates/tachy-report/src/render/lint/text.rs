@@ -109,7 +109,11 @@ fn summary(out: &mut String, report: &LintReport) {
     }
     out.push('\n');
     if let Some(p) = &report.profile {
-        let _ = write!(out, "Ranked by CPU share measured in {} ({} samples; {} findings on profiled code)", p.path, p.samples, p.matched_findings);
+        let _ = write!(
+            out,
+            "Ranked by CPU share measured in {} ({} samples; {} findings on profiled code)",
+            p.path, p.samples, p.matched_findings
+        );
         if report.hidden_cold > 0 {
             let _ = write!(out, "; {} colder findings hidden by --min-share", report.hidden_cold);
         }
