@@ -37,16 +37,14 @@
 //! `super()`, `locals()` or `vars()` (they mean something else inside a comprehension on
 //! CPython 3.11).
 
-use std::cell::RefCell;
-
 use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Checker, Edit, Fix, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::Value;
 
 /// The check.
@@ -97,14 +95,14 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         Some(body) => {
             let used = loop_var_used_outside(body, f.range, &targets);
             let prev = parent
-                .and_then(|p| previous_sibling(&child_bodies(p), f.range))
+                .and_then(|p| previous_sibling(&helpers::child_bodies(p), f.range))
                 .and_then(|p| empty_list_assignment(p, id));
             (used, prev)
         }
-        None => with_module(checker.source, |suite| {
+        None => helpers::with_module(checker.source, |suite| {
             let used = loop_var_used_outside(suite, f.range, &targets);
             let bodies = match parent {
-                Some(p) => child_bodies(p),
+                Some(p) => helpers::child_bodies(p),
                 None => vec![suite],
             };
             (used, previous_sibling(&bodies, f.range).and_then(|p| empty_list_assignment(p, id)))
@@ -178,7 +176,7 @@ fn is_list(checker: &Checker<'_>, id: &str) -> bool {
 /// a read of the list `id`, or `super()`/`locals()`/`vars()`.
 fn bad_in_comprehension(expr: &Expr, id: &str) -> bool {
     let mut bad = false;
-    visit_exprs(expr, &mut |e| match e {
+    helpers::visit_exprs(expr, &mut |e| match e {
         Expr::Await(_) | Expr::Yield(_) | Expr::YieldFrom(_) => bad = true,
         Expr::Name(n) if n.id.as_str() == id => bad = true,
         Expr::Call(c) => {
@@ -196,7 +194,7 @@ fn bad_in_comprehension(expr: &Expr, id: &str) -> bool {
 /// Whether `expr` mentions the name `id`.
 fn mentions(expr: &Expr, id: &str) -> bool {
     let mut found = false;
-    visit_exprs(expr, &mut |e| {
+    helpers::visit_exprs(expr, &mut |e| {
         if let Expr::Name(n) = e
             && n.id.as_str() == id
         {
@@ -204,20 +202,6 @@ fn mentions(expr: &Expr, id: &str) -> bool {
         }
     });
     found
-}
-
-/// Calls `f` on `expr` and every expression inside it.
-fn visit_exprs(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
-    struct V<'f> {
-        f: &'f mut dyn FnMut(&Expr),
-    }
-    impl<'a> Visitor<'a> for V<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            (self.f)(expr);
-            walk_expr(self, expr);
-        }
-    }
-    V { f }.visit_expr(expr);
 }
 
 /// The names a `for` target binds; `false` for targets a comprehension would treat
@@ -310,30 +294,6 @@ fn loop_var_used_outside(scope: &[Stmt], loop_range: TextRange, names: &[&str]) 
     })
 }
 
-/// The statement bodies directly inside `stmt`.
-fn child_bodies(stmt: &Stmt) -> Vec<&[Stmt]> {
-    match stmt {
-        Stmt::FunctionDef(s) => vec![&s.body],
-        Stmt::ClassDef(s) => vec![&s.body],
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::If(s) => std::iter::once(&s.body[..]).chain(s.elif_else_clauses.iter().map(|c| &c.body[..])).collect(),
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => {
-            let mut v: Vec<&[Stmt]> = vec![&s.body];
-            for h in &s.handlers {
-                let ast::ExceptHandler::ExceptHandler(h) = h;
-                v.push(&h.body);
-            }
-            v.push(&s.orelse);
-            v.push(&s.finalbody);
-            v
-        }
-        Stmt::Match(m) => m.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// The statement just before the one at `range` in one of `bodies`.
 fn previous_sibling<'s>(bodies: &[&'s [Stmt]], range: TextRange) -> Option<&'s Stmt> {
     for body in bodies {
@@ -417,24 +377,6 @@ fn comments_in(src: &str, range: TextRange, keep: &[TextRange]) -> Vec<String> {
         })
         .map(|t| snippet[t.range()].to_string())
         .collect()
-}
-
-thread_local! {
-    /// The last module parsed for a module-level loop, with its source.
-    static MODULE: RefCell<Option<(String, Parsed<ast::ModModule>)>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` on the module-level statements of `source` (parsed once per file and thread).
-fn with_module<R>(source: &str, f: impl FnOnce(&[Stmt]) -> R) -> R {
-    MODULE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(s, _)| s != source) {
-            let parsed = ruff_python_parser::parse_unchecked_source(source, ast::PySourceType::Python);
-            *slot = Some((source.to_string(), parsed));
-        }
-        let (_, parsed) = slot.as_ref().expect("just set");
-        f(parsed.suite())
-    })
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use crate::checker::{Checker, Diagnostic, Edit, Fix, Node};
 use crate::effects;
 use crate::project::{DeferredCall, ProjectIndex};
 use crate::registry::Rule;
+use crate::rules::helpers::{self, SEP};
 use crate::semantic::Value;
 
 /// The check.
@@ -106,18 +107,8 @@ pub fn settle(d: &DeferredCall, index: &ProjectIndex) -> Option<Diagnostic> {
         "run it in a thread (`await asyncio.to_thread({written}{args})`), or make `{last}` async and replace `{}()` with its async counterpart",
         chain.call
     );
-    Some(Diagnostic {
-        rule: d.rule,
-        range: d.range,
-        message,
-        help: Some(help),
-        fix: None,
-        function: d.function.clone(),
-    })
+    Some(helpers::deferred_diagnostic(d, message, help))
 }
-
-/// Separates the callee's text from the arguments' text in a deferred call's detail.
-const SEP: char = '\u{1f}';
 
 /// The last segment of a dotted name.
 fn short(q: &str) -> &str {

@@ -32,6 +32,7 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::{Value, dotted};
 
 /// Receiver names that are DB-API cursors or connections by convention.
@@ -41,7 +42,7 @@ const DB_NAMES: &[&str] =
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let Node::Stmt(Stmt::For(f)) = node else { return };
-    if few_iterations(&f.iter) {
+    if helpers::few_iterations(&f.iter) {
         return;
     }
     let mut scan = Scan { candidates: Vec::new(), refs: Vec::new(), in_try: 0, nested: 0, stores: Vec::new() };
@@ -119,19 +120,6 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     );
 }
 
-/// A literal tuple/list/set or `range(<literal>)`: a loop of a few iterations.
-fn few_iterations(iter: &Expr) -> bool {
-    match iter {
-        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) => true,
-        Expr::Call(c) => {
-            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
-                && !c.arguments.args.is_empty()
-                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
-        }
-        _ => false,
-    }
-}
-
 /// `INSERT`, `UPDATE`, `DELETE`, `REPLACE` or `UPSERT` statements (after whitespace).
 fn is_dml(sql: &str) -> bool {
     let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
@@ -180,18 +168,12 @@ struct Scan<'a> {
 impl<'a> Visitor<'a> for Scan<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
-            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
             // `try` or `with` (`with self.assertRaises(...)`, `with conn:` transactions) around
             // the call: per-row error handling or transactions `executemany` would change.
             Stmt::Try(_) | Stmt::With(_) => {
                 self.in_try += 1;
                 visitor::walk_stmt(self, stmt);
                 self.in_try -= 1;
-            }
-            Stmt::For(_) | Stmt::While(_) => {
-                self.nested += 1;
-                visitor::walk_stmt(self, stmt);
-                self.nested -= 1;
             }
             Stmt::Expr(e) => {
                 if let Expr::Call(c) = e.value.as_ref()
@@ -207,7 +189,8 @@ impl<'a> Visitor<'a> for Scan<'a> {
                 }
                 visitor::walk_stmt(self, stmt);
             }
-            _ => visitor::walk_stmt(self, stmt),
+            // Nested definitions skipped, nested loops counted.
+            _ => helpers::walk_loop_body_stmt(self, stmt, |s| &mut s.nested),
         }
     }
 

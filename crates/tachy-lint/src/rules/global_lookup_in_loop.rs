@@ -44,6 +44,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Checker, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::{BUILTINS, Value};
 
 /// Modules whose functions are C functions cheap enough that the lookup is a visible share.
@@ -103,7 +104,7 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         Finder { calls: Vec::new(), nested_loop: false, stores: Vec::new(), statements: 0, suspends: false };
     let (body, header) = match node {
         Node::Stmt(Stmt::For(f)) => {
-            if few_iterations(&f.iter) {
+            if helpers::few_iterations(&f.iter) {
                 return;
             }
             finder.visit_expr(&f.target);
@@ -233,19 +234,6 @@ fn base_name(expr: &Expr) -> Option<(&str, usize)> {
         Expr::Name(n) => Some((n.id.as_str(), 1)),
         Expr::Attribute(a) => base_name(&a.value).map(|(b, d)| (b, d + 1)),
         _ => None,
-    }
-}
-
-/// A literal tuple/list/set or `range(<literal>)`: a loop of a few iterations.
-fn few_iterations(iter: &Expr) -> bool {
-    match iter {
-        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) => true,
-        Expr::Call(c) => {
-            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
-                && !c.arguments.args.is_empty()
-                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
-        }
-        _ => false,
     }
 }
 

@@ -29,14 +29,12 @@
 //! safe only when the needle is known to be hashable (a string or number): `{...}` raises
 //! `TypeError` for an unhashable needle where the list scan did not.
 
-use std::cell::RefCell;
-
 use ruff_python_ast::{self as ast, CmpOp, Expr, Stmt, UnaryOp};
-use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::checker::{Checker, Edit, Fix, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::Value;
 
 /// Literals of at most this many constants are not flagged.
@@ -155,7 +153,7 @@ fn small_literal_name(checker: &Checker<'_>, id: &str) -> bool {
         collect_assigned(&f.def.body, id, &mut values);
         small_literals(&values, bindings.len(), id, checker.text(f.def.range))
     } else if checker.is_module_global(id) {
-        with_module(checker.source, |suite| {
+        helpers::with_module(checker.source, |suite| {
             let mut values = Vec::new();
             collect_assigned(suite, id, &mut values);
             small_literals(&values, bindings.len(), id, checker.source)
@@ -227,24 +225,6 @@ fn collect_assigned<'a>(body: &'a [Stmt], id: &str, out: &mut Vec<&'a Expr>) {
             _ => {}
         }
     }
-}
-
-thread_local! {
-    /// The last module parsed for a module-level lookup, with its source.
-    static MODULE: RefCell<Option<(String, Parsed<ast::ModModule>)>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` on the module-level statements of `source` (parsed once per file and thread).
-fn with_module<R>(source: &str, f: impl FnOnce(&[Stmt]) -> R) -> R {
-    MODULE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(s, _)| s != source) {
-            let parsed = ruff_python_parser::parse_unchecked_source(source, ast::PySourceType::Python);
-            *slot = Some((source.to_string(), parsed));
-        }
-        let (_, parsed) = slot.as_ref().expect("just set");
-        f(parsed.suite())
-    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod dataclass_without_slots;
 pub mod execute_in_loop;
 pub mod gather_without_return_exceptions;
 pub mod global_lookup_in_loop;
+pub mod helpers;
 pub mod membership_in_list_in_loop;
 pub mod nested_linear_search;
 pub mod pandas_row_iteration;

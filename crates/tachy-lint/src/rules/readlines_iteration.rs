@@ -32,6 +32,7 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Edit, Fix, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::{Value, dotted};
 
 /// How the lines are produced.
@@ -108,7 +109,9 @@ fn check_assign(checker: &mut Checker<'_>, a: &ast::StmtAssign) {
     // The block holding the assignment: the parent statement's body that contains it.
     let ancestors = checker.ancestors();
     let Some(parent) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
-    let Some(block) = blocks(parent).into_iter().find(|b| b.iter().any(|s| s.range() == a.range)) else { return };
+    let Some(block) = helpers::child_bodies(parent).into_iter().find(|b| b.iter().any(|s| s.range() == a.range)) else {
+        return;
+    };
     let Some(pos) = block.iter().position(|s| s.range() == a.range) else { return };
     // The first later statement that mentions `lines` must be `for x in lines:`, with the file
     // untouched in between and in the loop.
@@ -200,28 +203,6 @@ fn is_open_file(checker: &Checker<'_>, expr: &Expr) -> bool {
                 })
         }),
         _ => false,
-    }
-}
-
-/// The statement lists directly inside a statement.
-fn blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
-    match stmt {
-        Stmt::FunctionDef(f) => vec![&f.body[..]],
-        Stmt::ClassDef(c) => vec![&c.body[..]],
-        Stmt::With(w) => vec![&w.body[..]],
-        Stmt::For(f) => vec![&f.body[..], &f.orelse[..]],
-        Stmt::While(w) => vec![&w.body[..], &w.orelse[..]],
-        Stmt::If(i) => std::iter::once(&i.body[..]).chain(i.elif_else_clauses.iter().map(|c| &c.body[..])).collect(),
-        Stmt::Try(t) => {
-            let mut v = vec![&t.body[..], &t.orelse[..], &t.finalbody[..]];
-            for h in &t.handlers {
-                let ast::ExceptHandler::ExceptHandler(h) = h;
-                v.push(&h.body[..]);
-            }
-            v
-        }
-        Stmt::Match(m) => m.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -40,6 +40,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Checker, Edit, Fix, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::Value;
 
 /// The check.
@@ -79,7 +80,7 @@ fn deliberate_keys(checker: &Checker<'_>, receiver: &Expr, range: TextRange) -> 
         let tests = std::iter::once(i.test.as_ref()).chain(i.elif_else_clauses.iter().filter_map(|c| c.test.as_ref()));
         tests.into_iter().any(|t| {
             let mut found = false;
-            visit_all(t, &mut |e| {
+            helpers::visit_exprs(t, &mut |e| {
                 if let Expr::Call(c) = e
                     && matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "hasattr")
                     && let [obj, Expr::StringLiteral(attr)] = &c.arguments.args[..]
@@ -92,21 +93,7 @@ fn deliberate_keys(checker: &Checker<'_>, receiver: &Expr, range: TextRange) -> 
             found
         })
     });
-    guarded || in_assertion(checker, range)
-}
-
-/// Calls `f` on `expr` and every expression inside it.
-fn visit_all(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
-    struct V<'f> {
-        f: &'f mut dyn FnMut(&Expr),
-    }
-    impl<'a> Visitor<'a> for V<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            (self.f)(expr);
-            walk_expr(self, expr);
-        }
-    }
-    V { f }.visit_expr(expr);
+    guarded || helpers::in_assertion(checker, range)
 }
 
 /// Whether the receiver is known to be a dict (so the fix is safe).
@@ -497,47 +484,6 @@ fn disturbed(body: &[Stmt], id: &str, loop_range: TextRange, horizon: ruff_text_
 
 fn is_name(e: &Expr, id: &str) -> bool {
     matches!(e, Expr::Name(n) if n.id.as_str() == id)
-}
-
-/// Whether `range` is inside an `assert` statement or the arguments of an `assert*()` call
-/// (`self.assertEqual(...)`): there the expression is the subject or the oracle of a test.
-fn in_assertion(checker: &Checker<'_>, range: TextRange) -> bool {
-    struct Finder {
-        target: TextRange,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if !self.found && stmt.range().contains_range(self.target) {
-                walk_stmt(self, stmt);
-            }
-        }
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.found || !expr.range().contains_range(self.target) {
-                return;
-            }
-            if let Expr::Call(c) = expr {
-                let name = match c.func.as_ref() {
-                    Expr::Attribute(a) => a.attr.id.as_str(),
-                    Expr::Name(n) => n.id.as_str(),
-                    _ => "",
-                };
-                if name.starts_with("assert") || name.starts_with("fail") {
-                    self.found = true;
-                    return;
-                }
-            }
-            walk_expr(self, expr);
-        }
-    }
-    let ancestors = checker.ancestors();
-    if ancestors.iter().any(|s| matches!(s, Stmt::Assert(_))) {
-        return true;
-    }
-    let Some(stmt) = ancestors.last() else { return false };
-    let mut finder = Finder { target: range, found: false };
-    finder.visit_stmt(stmt);
-    finder.found
 }
 
 #[cfg(test)]

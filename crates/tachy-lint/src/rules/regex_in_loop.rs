@@ -31,6 +31,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::checker::{Checker, LoopRef, Node};
 use crate::effects;
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::Value;
 
 /// `re` functions whose first argument is the pattern.
@@ -164,15 +165,7 @@ impl<'a> Visitor<'a> for ComprehensionFinder {
 
 /// A literal tuple/list/set/string or `range(<literal>)`: a loop of a few iterations.
 fn few_iterations(iter: &Expr) -> bool {
-    match iter {
-        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) | Expr::StringLiteral(_) | Expr::BytesLiteral(_) => true,
-        Expr::Call(c) => {
-            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
-                && !c.arguments.args.is_empty()
-                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
-        }
-        _ => false,
-    }
+    helpers::few_iterations(iter) || matches!(iter, Expr::StringLiteral(_) | Expr::BytesLiteral(_))
 }
 
 /// The largest char boundary at or below `i`.

@@ -26,12 +26,12 @@
 //! is another story), `reverse=` that is not a literal, `*args`/`**kwargs`, and a shadowed
 //! `sorted`.
 
-use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Checker, Edit, Fix, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
@@ -45,7 +45,7 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         return;
     }
     let args = &call.arguments;
-    if args.args.len() != 1 || args.args[0].is_starred_expr() || in_assertion(checker, sub.range) {
+    if args.args.len() != 1 || args.args[0].is_starred_expr() || helpers::in_assertion(checker, sub.range) {
         return;
     }
     let mut reverse = false;
@@ -140,47 +140,6 @@ fn names_index_error(ty: &Expr) -> bool {
         Expr::Tuple(t) => t.elts.iter().any(names_index_error),
         _ => false,
     }
-}
-
-/// Whether `range` is inside an `assert` statement or the arguments of an `assert*()` call
-/// (`self.assertEqual(...)`): there the expression is the subject or the oracle of a test.
-fn in_assertion(checker: &Checker<'_>, range: TextRange) -> bool {
-    struct Finder {
-        target: TextRange,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if !self.found && stmt.range().contains_range(self.target) {
-                walk_stmt(self, stmt);
-            }
-        }
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.found || !expr.range().contains_range(self.target) {
-                return;
-            }
-            if let Expr::Call(c) = expr {
-                let name = match c.func.as_ref() {
-                    Expr::Attribute(a) => a.attr.id.as_str(),
-                    Expr::Name(n) => n.id.as_str(),
-                    _ => "",
-                };
-                if name.starts_with("assert") || name.starts_with("fail") {
-                    self.found = true;
-                    return;
-                }
-            }
-            walk_expr(self, expr);
-        }
-    }
-    let ancestors = checker.ancestors();
-    if ancestors.iter().any(|s| matches!(s, Stmt::Assert(_))) {
-        return true;
-    }
-    let Some(stmt) = ancestors.last() else { return false };
-    let mut finder = Finder { target: range, found: false };
-    finder.visit_stmt(stmt);
-    finder.found
 }
 
 #[cfg(test)]

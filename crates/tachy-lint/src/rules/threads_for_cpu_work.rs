@@ -35,6 +35,7 @@ use crate::checker::{Checker, Diagnostic, Node};
 use crate::effects;
 use crate::project::{DeferredCall, ProjectIndex};
 use crate::registry::Rule;
+use crate::rules::helpers::{self, SEP};
 use crate::semantic::Value;
 
 /// Thread pools whose `submit`/`map` run a function on threads.
@@ -48,9 +49,6 @@ const THREAD_POOLS: &[&str] = &[
 /// Pool methods whose first argument is the function to run.
 const POOL_METHODS: &[&str] =
     &["submit", "map", "imap", "imap_unordered", "starmap", "apply", "apply_async", "map_async", "starmap_async"];
-
-/// Separates the description of the threads from the target's text in the detail.
-const SEP: char = '\u{1f}';
 
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
@@ -108,14 +106,7 @@ pub fn settle(d: &DeferredCall, index: &ProjectIndex) -> Option<Diagnostic> {
         )
     };
     let help = "use `concurrent.futures.ProcessPoolExecutor` (same `submit`/`map` API; the function and arguments must pickle) or `multiprocessing.Pool`; threads only pay off for I/O or for code that releases the GIL (numpy, hashlib, zlib)".to_string();
-    Some(Diagnostic {
-        rule: d.rule,
-        range: d.range,
-        message,
-        help: Some(help),
-        fix: None,
-        function: d.function.clone(),
-    })
+    Some(helpers::deferred_diagnostic(d, message, help))
 }
 
 /// Whether the function, or a project function it calls, calls something whose name suggests

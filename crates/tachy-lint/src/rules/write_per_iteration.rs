@@ -32,6 +32,7 @@ use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Node};
 use crate::registry::Rule;
+use crate::rules::helpers;
 use crate::semantic::Value;
 
 /// Why writes to this file are costly.
@@ -48,7 +49,7 @@ enum Mode {
 /// The check.
 pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     let Node::Stmt(Stmt::For(f)) = node else { return };
-    if few_iterations(&f.iter) {
+    if helpers::few_iterations(&f.iter) {
         return;
     }
     let mut scan = BodyScan { calls: Vec::new(), direct: Vec::new(), depth: 0 };
@@ -199,15 +200,7 @@ struct BodyScan<'a> {
 
 impl<'a> Visitor<'a> for BodyScan<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
-            Stmt::For(_) | Stmt::While(_) => {
-                self.depth += 1;
-                visitor::walk_stmt(self, stmt);
-                self.depth -= 1;
-            }
-            _ => visitor::walk_stmt(self, stmt),
-        }
+        helpers::walk_loop_body_stmt(self, stmt, |s| &mut s.depth);
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -222,19 +215,6 @@ impl<'a> Visitor<'a> for BodyScan<'a> {
             }
             _ => visitor::walk_expr(self, expr),
         }
-    }
-}
-
-/// A literal tuple/list/set or `range(<literal>)`: a loop of a few iterations.
-fn few_iterations(iter: &Expr) -> bool {
-    match iter {
-        Expr::Tuple(_) | Expr::List(_) | Expr::Set(_) => true,
-        Expr::Call(c) => {
-            matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "range")
-                && !c.arguments.args.is_empty()
-                && c.arguments.args.iter().all(|a| matches!(a, Expr::NumberLiteral(_)))
-        }
-        _ => false,
     }
 }
 
