@@ -90,12 +90,9 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes `source`.
     pub fn new(source: &str) -> Self {
-        let mut starts = vec![0u32];
-        for (i, b) in source.bytes().enumerate() {
-            if b == b'\n' {
-                starts.push(i as u32 + 1);
-            }
-        }
+        let mut starts = Vec::with_capacity(source.len() / 32 + 1);
+        starts.push(0u32);
+        starts.extend(source.match_indices('\n').map(|(i, _)| i as u32 + 1));
         LineIndex { starts }
     }
 

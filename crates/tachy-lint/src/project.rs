@@ -3,7 +3,9 @@
 //! rules can follow calls across functions and files (a coroutine calling a sync helper that
 //! sleeps; a thread whose target only computes).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use ruff_text_size::TextRange;
 
@@ -56,7 +58,8 @@ pub struct DeferredCall {
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
     functions: Vec<FunctionFacts>,
-    by_name: HashMap<String, Vec<usize>>,
+    /// Function name (last component) -> indices of the functions so named.
+    by_name: FxHashMap<Box<str>, Vec<usize>>,
 }
 
 /// How a function may block: the chain of calls from it to a blocking call.
@@ -77,32 +80,36 @@ impl ProjectIndex {
         for file in files {
             for f in file.functions {
                 let i = index.functions.len();
-                // Index every dotted suffix, so `helpers.fetch` finds `app.helpers.fetch`.
-                let q = f.qualname.as_str();
-                let mut start = 0;
-                loop {
-                    index.by_name.entry(q[start..].to_string()).or_default().push(i);
-                    match q[start..].find('.') {
-                        Some(dot) => start += dot + 1,
-                        None => break,
-                    }
-                }
+                let last = f.qualname.rsplit('.').next().unwrap_or(&f.qualname);
+                index.by_name.entry(last.into()).or_default().push(i);
                 index.functions.push(f);
             }
         }
         index
     }
 
-    /// The project function a qualified name refers to, when exactly one matches.
+    /// The project function a qualified name refers to: the one whose qualified name is
+    /// `name`, else the only one whose qualified name ends with `.name` (so `helpers.fetch`
+    /// finds `app.helpers.fetch` when the linted root is above the package).
     pub fn find(&self, name: &str) -> Option<&FunctionFacts> {
-        match self.by_name.get(name).map(Vec::as_slice) {
-            Some([i]) => Some(&self.functions[*i]),
-            Some(many) => {
-                // Prefer an exact qualified-name match.
-                many.iter().map(|i| &self.functions[*i]).find(|f| f.qualname == name)
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let candidates = self.by_name.get(last)?;
+        let mut suffix_match = None;
+        let mut suffix_matches = 0;
+        for &i in candidates {
+            let f = &self.functions[i];
+            if f.qualname == name {
+                return Some(f);
             }
-            None => None,
+            if f.qualname.len() > name.len()
+                && f.qualname.ends_with(name)
+                && f.qualname.as_bytes()[f.qualname.len() - name.len() - 1] == b'.'
+            {
+                suffix_match = Some(f);
+                suffix_matches += 1;
+            }
         }
+        if suffix_matches == 1 { suffix_match } else { None }
     }
 
     /// Whether calling `name` may block: a sync project function that makes a blocking call
