@@ -308,12 +308,14 @@ impl<'a> Checker<'a> {
                     debug_assert!(owner.ends_with(class));
                     return Some(format!("{owner}.{}", a.attr.id.as_str()));
                 }
-                let base = self.qualified_name(&a.value)?;
+                let mut base = self.qualified_name(&a.value)?;
                 // Only module paths continue: attributes of builtins (`str.join`) are not names.
                 if BUILTINS.contains(&base.as_str()) && !matches!(a.value.as_ref(), Expr::Name(_)) {
                     return None;
                 }
-                Some(format!("{base}.{}", a.attr.id.as_str()))
+                base.push('.');
+                base.push_str(a.attr.id.as_str());
+                Some(base)
             }
             _ => None,
         }
