@@ -46,12 +46,17 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
     if !is_string_build(checker, name.id.as_str(), value) {
         return;
     }
-    // A string made afresh in each iteration (`call = "in " + f; call += args`) does not grow
-    // across iterations: only one built up over the loop is quadratic.
-    if let Some(inner) = checker.loops().last()
-        && rebound_in(inner.body(), name.id.as_str())
-    {
-        return;
+    // A string made afresh in each iteration (`call = "in " + f; call += args`, or the loop
+    // variable itself) does not grow across iterations: only one built up over the loop is
+    // quadratic. A reset under a condition (`if len(out) > n: out = ""`) still accumulates.
+    if let Some(inner) = checker.loops().last() {
+        let own_target = match inner {
+            crate::checker::LoopRef::For(f) => binds(&f.target, name.id.as_str()),
+            crate::checker::LoopRef::While(_) => false,
+        };
+        if own_target || rebound_in(inner.body(), name.id.as_str()) {
+            return;
+        }
     }
     let id = name.id.as_str();
     let message = format!("String `{id}` built with `+=` in a loop: each step may copy the whole string");
@@ -84,48 +89,31 @@ fn same_name(a: &Expr, b: &Expr) -> bool {
     matches!((a, b), (Expr::Name(x), Expr::Name(y)) if x.id == y.id)
 }
 
-/// Whether `body` (without nested functions) rebinds `name` other than by accumulating into it.
-fn rebound_in(body: &[Stmt], name: &str) -> bool {
-    use ruff_python_ast::visitor::{Visitor, walk_stmt};
+/// Whether `target` binds `name` (directly or by unpacking).
+fn binds(target: &Expr, name: &str) -> bool {
+    match target {
+        Expr::Name(n) => n.id.as_str() == name,
+        Expr::Tuple(t) => t.elts.iter().any(|e| binds(e, name)),
+        Expr::List(l) => l.elts.iter().any(|e| binds(e, name)),
+        Expr::Starred(st) => binds(&st.value, name),
+        _ => false,
+    }
+}
 
-    struct Finder<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl Finder<'_> {
-        fn target(&mut self, t: &Expr) {
-            match t {
-                Expr::Name(n) if n.id.as_str() == self.name => self.found = true,
-                Expr::Tuple(tu) => tu.elts.iter().for_each(|e| self.target(e)),
-                Expr::List(l) => l.elts.iter().for_each(|e| self.target(e)),
-                Expr::Starred(st) => self.target(&st.value),
-                _ => {}
-            }
+/// Whether a statement directly in `body` (not under a condition) rebinds `name` other than
+/// by accumulating into it.
+fn rebound_in(body: &[Stmt], name: &str) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Assign(a) => {
+            // `s = s + x` accumulates; anything else rebinds.
+            let accumulates = matches!(a.value.as_ref(), Expr::BinOp(b) if b.op == Operator::Add
+                && matches!(leftmost(&a.value), Expr::Name(n) if n.id.as_str() == name));
+            !accumulates && a.targets.iter().any(|t| binds(t, name))
         }
-    }
-    impl<'a> Visitor<'a> for Finder<'_> {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            match stmt {
-                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
-                Stmt::Assign(a) => {
-                    // `s = s + x` accumulates; anything else rebinds.
-                    let accumulates = matches!(a.value.as_ref(), Expr::BinOp(b) if b.op == Operator::Add
-                        && matches!(leftmost(&a.value), Expr::Name(n) if n.id.as_str() == self.name));
-                    if !accumulates {
-                        a.targets.iter().for_each(|t| self.target(t));
-                    }
-                }
-                Stmt::AnnAssign(a) if a.value.is_some() => self.target(&a.target),
-                Stmt::For(f) => self.target(&f.target),
-                Stmt::With(w) => w.items.iter().filter_map(|i| i.optional_vars.as_deref()).for_each(|t| self.target(t)),
-                _ => {}
-            }
-            walk_stmt(self, stmt);
-        }
-    }
-    let mut f = Finder { name, found: false };
-    f.visit_body(body);
-    f.found
+        Stmt::AnnAssign(a) => a.value.is_some() && binds(&a.target, name),
+        Stmt::With(w) => w.items.iter().filter_map(|i| i.optional_vars.as_deref()).any(|t| binds(t, name)),
+        _ => false,
+    })
 }
 
 fn is_string_build(checker: &Checker<'_>, name: &str, value: &Expr) -> bool {

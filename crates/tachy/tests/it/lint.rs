@@ -90,12 +90,20 @@ fn select_ignore_noqa_and_config() {
         ("tests/test_a.py", SLOW),
         ("generated/g.py", SLOW),
         (".venv/lib/x.py", SLOW),
+        ("build/lib/x.py", SLOW),
+        ("src/__pycache__/x.py", SLOW),
+        (".gitignore", "scratch/\n"),
+        ("scratch/tmp.py", SLOW),
     ]);
     let (_, v) = lint_json(dir.path(), &[]);
     let paths: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, vec!["src/a.py"], "{v}");
     let (_, v) = lint_json(dir.path(), &["--isolated"]);
-    assert_eq!(v["findings"].as_array().unwrap().len(), 3, "--isolated ignores the config (still skips .venv): {v}");
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        3,
+        "--isolated ignores the config (still skips .venv, build, __pycache__ and .gitignore'd files): {v}"
+    );
 }
 
 #[test]
@@ -228,7 +236,7 @@ hot(time.perf_counter() + float(sys.argv[1]))
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let (code, v) = lint_json(dir.path(), &["--profile", "app.json", "app.py"]);
+    let (code, v) = lint_json(dir.path(), &["--select", "TA101", "--profile", "app.json", "app.py"]);
     assert_eq!(code, Some(1));
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "{v}");
@@ -240,7 +248,7 @@ hot(time.perf_counter() + float(sys.argv[1]))
     assert!(v["profile"]["samples"].as_u64().unwrap() > 0);
 
     // --min-share hides the cold one; the text shows the cost.
-    let (_, v) = lint_json(dir.path(), &["--profile", "app.json", "--min-share", "5%", "app.py"]);
+    let (_, v) = lint_json(dir.path(), &["--select", "TA101", "--profile", "app.json", "--min-share", "5%", "app.py"]);
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     assert_eq!(v["hidden_cold"], 1);
     let out = tachy().current_dir(dir.path()).args(["lint", "--profile", "app.json", "app.py"]).output().unwrap();
