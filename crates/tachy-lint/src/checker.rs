@@ -115,6 +115,8 @@ pub struct Checker<'a> {
     functions: Vec<FunctionCtx<'a>>,
     classes: Vec<&'a ast::StmtClassDef>,
     stmts: Vec<&'a Stmt>,
+    /// The qualified name of the call being dispatched (keyed by its start offset).
+    callee_cache: Option<(ruff_text_size::TextSize, Option<String>)>,
     /// Diagnostics reported so far.
     pub diagnostics: Vec<Diagnostic>,
     /// Facts about this file's functions, for the project pass.
@@ -147,6 +149,7 @@ impl<'a> Checker<'a> {
             functions: Vec::new(),
             classes: Vec::new(),
             stmts: Vec::new(),
+            callee_cache: None,
             diagnostics: Vec::new(),
             facts: FileFacts::default(),
             deferred: Vec::new(),
@@ -349,6 +352,12 @@ impl<'a> Checker<'a> {
 
     /// The qualified name of a call's callee.
     pub fn callee(&self, call: &ast::ExprCall) -> Option<String> {
+        // Several rules ask about the call being dispatched: resolve it once.
+        if let Some((at, q)) = &self.callee_cache
+            && *at == call.range_start
+        {
+            return q.clone();
+        }
         self.qualified_name(&call.func)
     }
 
@@ -381,10 +390,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn record_call(&mut self, call: &'a ast::ExprCall) {
+    fn record_call(&mut self, call: &'a ast::ExprCall, q: Option<String>) {
         let Some(f) = self.functions.last() else { return };
         let idx = f.facts;
-        let q = self.qualified_name(&call.func);
         let facts = &mut self.facts.functions[idx];
         match q {
             Some(q) => {
@@ -531,8 +539,13 @@ impl<'a> Visitor<'a> for Checker<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         let kind = match expr {
             Expr::Call(call) => {
-                if self.needs_facts {
-                    self.record_call(call);
+                let wanted = !self.dispatch[Kind::Call as usize].is_empty();
+                if self.needs_facts || wanted {
+                    let q = self.qualified_name(&call.func);
+                    if self.needs_facts {
+                        self.record_call(call, q.clone());
+                    }
+                    self.callee_cache = Some((call.range_start, q));
                 }
                 Some(Kind::Call)
             }

@@ -92,7 +92,7 @@ impl LineIndex {
     pub fn new(source: &str) -> Self {
         let mut starts = Vec::with_capacity(source.len() / 32 + 1);
         starts.push(0u32);
-        starts.extend(source.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i as u32 + 1));
         LineIndex { starts }
     }
 
