@@ -21,6 +21,8 @@
 
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 
+use ruff_text_size::Ranged;
+
 use crate::checker::{Checker, Node};
 use crate::registry::Rule;
 use crate::semantic::Value;
@@ -56,6 +58,25 @@ pub fn check(checker: &mut Checker<'_>, node: Node<'_>) {
         };
         if own_target || rebound_in(inner.body(), name.id.as_str()) {
             return;
+        }
+        // Or rebound before it in an enclosing block inside the loop (`p = "$Port"`, then
+        // `if specified: p = p + port`).
+        let anc = checker.ancestors();
+        let loop_range = inner.range();
+        for pair in anc.windows(2).rev() {
+            let (parent, child) = (pair[0], pair[1]);
+            if parent.range() == loop_range {
+                break;
+            }
+            let Some(block) =
+                super::helpers::child_bodies(parent).into_iter().find(|b| b.iter().any(|s| std::ptr::eq(s, child)))
+            else {
+                break;
+            };
+            let before = block.iter().take_while(|s| !std::ptr::eq(*s, child));
+            if before.into_iter().any(|s| rebound_in(std::slice::from_ref(s), name.id.as_str())) {
+                return;
+            }
         }
     }
     let id = name.id.as_str();
