@@ -324,29 +324,21 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The dotted prefix for a function or class named `id` visible here.
+    /// The dotted prefix for a function or class named `id` visible here: the innermost
+    /// enclosing function that binds it, else the module.
     fn scope_prefix_of(&self, id: &str) -> String {
-        // Walk scopes from the innermost; the function stack gives the names of function scopes.
         let mut fn_index = self.functions.len();
-        let mut class_index = self.classes.len();
         for scope in self.scopes.iter().rev() {
-            match scope.kind {
-                ScopeKind::Function => {
-                    fn_index = fn_index.saturating_sub(1);
-                    if scope.bindings.contains_key(id) {
-                        return self
-                            .functions
-                            .get(fn_index)
-                            .map_or_else(|| self.module.to_string(), |f| f.qualname.clone());
-                    }
+            if scope.kind == ScopeKind::Function {
+                fn_index = fn_index.saturating_sub(1);
+                if scope.bindings.contains_key(id) {
+                    return self
+                        .functions
+                        .get(fn_index)
+                        .map_or_else(|| self.module.to_string(), |f| f.qualname.clone());
                 }
-                ScopeKind::Class => {
-                    class_index = class_index.saturating_sub(1);
-                }
-                ScopeKind::Module => {}
             }
         }
-        let _ = class_index;
         self.module.to_string()
     }
 

@@ -27,7 +27,7 @@ pub mod semantic;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use ruff_text_size::{TextRange, TextSize};
+use ruff_text_size::TextSize;
 use tachy_report::lint::{
     Applicability, Cost, EditInfo, FileError, FileErrorKind, Finding, FixInfo, LINT_SCHEMA, LintReport, Location,
     ProfileSource, Snippet,
@@ -412,11 +412,6 @@ fn to_finding(d: &Diagnostic, path: &str, source: &str, li: &LineIndex) -> Findi
 fn display(path: &Path) -> String {
     let p = path.strip_prefix("./").unwrap_or(path);
     p.to_string_lossy().into_owned()
-}
-
-/// A zero-width range at `offset`, for edits that insert.
-pub fn empty_range(offset: TextSize) -> TextRange {
-    TextRange::empty(offset)
 }
 
 #[cfg(test)]
