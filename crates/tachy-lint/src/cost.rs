@@ -76,11 +76,8 @@ impl CostIndex {
     /// matching path suffix (the profile may come from another checkout).
     pub fn file_key(&self, path: &Path) -> Option<&str> {
         let canon = path.canonicalize().ok();
-        if let Some(c) = &canon {
-            let s = c.to_string_lossy();
-            if self.files.contains_key(s.as_ref()) {
-                return self.names.iter().find(|n| n.as_str() == s.as_ref()).map(String::as_str);
-            }
+        if let Some((key, _)) = canon.as_ref().and_then(|c| self.files.get_key_value(c.to_string_lossy().as_ref())) {
+            return Some(key);
         }
         let full = canon.as_deref().unwrap_or(path);
         let ours: Vec<_> = full.components().rev().collect();

@@ -155,14 +155,29 @@ pub fn check_source(source: &str, module: &str, is_package: bool, rules: RuleSet
     FileCheck { diagnostics, facts, deferred, syntax_error }
 }
 
+/// Drops diagnostics of rules in `off` (per-file ignores) and those silenced by `# noqa`.
+fn retain_unsuppressed(diags: &mut Vec<Diagnostic>, source: &str, li: &LineIndex, off: RuleSet) {
+    diags.retain(|d| {
+        !off.contains(d.rule) && !noqa::suppresses(li.line_text(source, li.line(d.range.start())), d.rule.code())
+    });
+}
+
+/// Checks a file's (fixed) text again against the project index: its findings, settled and
+/// filtered like the first pass.
+fn recheck(text: &str, file: &SourceFile, rules: RuleSet, index: &ProjectIndex, off: RuleSet) -> Vec<Diagnostic> {
+    let FileCheck { diagnostics: mut d, deferred, .. } = check_source(text, &file.module, file.is_package, rules);
+    d.extend(deferred.iter().filter_map(|x| rules::settle(x, index)));
+    retain_unsuppressed(&mut d, text, &LineIndex::new(text), off);
+    d
+}
+
 /// Lints `source` alone (one-file project), with deferred calls settled: what rule tests use.
 pub fn lint_source(source: &str, rules: RuleSet) -> Vec<Diagnostic> {
     let FileCheck { diagnostics: mut diags, facts, deferred, .. } = check_source(source, "module", false, rules);
     let index = ProjectIndex::new([facts]);
     diags.extend(deferred.iter().filter_map(|d| rules::settle(d, &index)));
     diags.sort_by_key(|d| (d.range.start(), d.rule));
-    let index = LineIndex::new(source);
-    diags.retain(|d| !noqa::suppresses(index.line_text(source, index.line(d.range.start())), d.rule.code()));
+    retain_unsuppressed(&mut diags, source, &LineIndex::new(source), RuleSet::empty());
     diags
 }
 
@@ -239,26 +254,20 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
             }
         }
         let mut line_index = LineIndex::new(&c.source);
-        let keep = |d: &Diagnostic, src: &str, li: &LineIndex| {
-            !off.contains(d.rule) && !noqa::suppresses(li.line_text(src, li.line(d.range.start())), d.rule.code())
-        };
-        c.diagnostics.retain(|d| keep(d, &c.source, &line_index));
+        retain_unsuppressed(&mut c.diagnostics, &c.source, &line_index, off);
 
         if settings.fix != FixMode::Report && c.syntax_error.is_none() {
-            let (fixed, applied) = fix_file(&c.source, &c.diagnostics, settings.unsafe_fixes, &c.file, rules, &index);
+            let (fixed, applied, remaining) =
+                fix_file(&c.source, &c.diagnostics, settings.unsafe_fixes, &c.file, rules, &index, off);
             if applied > 0 {
                 match settings.fix {
                     FixMode::Apply => {
                         std::fs::write(&c.file.path, &fixed)
                             .map_err(|e| LintError::Write { path: c.file.path.clone(), source: e })?;
                         report.fixed += applied;
-                        let FileCheck { diagnostics: mut diags, deferred, .. } =
-                            check_source(&fixed, &c.file.module, c.file.is_package, rules);
-                        diags.extend(deferred.iter().filter_map(|d| rules::settle(d, &index)));
                         c.source = fixed;
                         line_index = LineIndex::new(&c.source);
-                        diags.retain(|d| keep(d, &c.source, &line_index));
-                        c.diagnostics = diags;
+                        c.diagnostics = remaining;
                     }
                     FixMode::Diff => {
                         diff.push_str(&fix::unified_diff(&path, &c.source, &fixed));
@@ -333,14 +342,13 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
                 .then(a.location.cmp(&b.location))
         });
     }
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
     report.errors.extend(errors);
     report.errors.sort_by(|a, b| a.path.cmp(&b.path).then(a.location.cmp(&b.location)));
     Ok(LintOutcome { report, diff })
 }
 
 /// Applies fixes to one file until none is left (at most 10 rounds); never returns a text that
-/// does not parse.
+/// does not parse. Returns the text, the fixes applied and the findings that remain in it.
 fn fix_file(
     source: &str,
     diags: &[Diagnostic],
@@ -348,7 +356,8 @@ fn fix_file(
     file: &SourceFile,
     rules: RuleSet,
     index: &ProjectIndex,
-) -> (String, usize) {
+    off: RuleSet,
+) -> (String, usize, Vec<Diagnostic>) {
     let mut text = source.to_string();
     let mut total = 0;
     let mut current: Vec<Diagnostic> = diags.to_vec();
@@ -364,13 +373,9 @@ fn fix_file(
         }
         text = next;
         total += applied;
-        let FileCheck { diagnostics: mut d, deferred, .. } = check_source(&text, &file.module, file.is_package, rules);
-        d.extend(deferred.iter().filter_map(|x| rules::settle(x, index)));
-        let li = LineIndex::new(&text);
-        d.retain(|x| !noqa::suppresses(li.line_text(&text, li.line(x.range.start())), x.rule.code()));
-        current = d;
+        current = recheck(&text, file, rules, index, off);
     }
-    (text, total)
+    (text, total, current)
 }
 
 fn to_finding(d: &Diagnostic, path: &str, source: &str, li: &LineIndex) -> Finding {
