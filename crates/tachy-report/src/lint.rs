@@ -39,17 +39,13 @@ impl LintReport {
     pub fn statistics(&self) -> Vec<RuleCount> {
         let mut out: Vec<RuleCount> = Vec::new();
         for f in &self.findings {
+            let fixable = usize::from(f.safe_fix());
             match out.iter_mut().find(|r| r.code == f.code) {
                 Some(r) => {
                     r.count += 1;
-                    r.fixable += usize::from(f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe));
+                    r.fixable += fixable;
                 }
-                None => out.push(RuleCount {
-                    code: f.code.clone(),
-                    name: f.name.clone(),
-                    count: 1,
-                    fixable: usize::from(f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe)),
-                }),
+                None => out.push(RuleCount { code: f.code.clone(), name: f.name.clone(), count: 1, fixable }),
             }
         }
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
@@ -89,6 +85,13 @@ pub struct Finding {
     /// Source lines around the finding, for the code frame (not serialised).
     #[serde(skip)]
     pub snippet: Option<Snippet>,
+}
+
+impl Finding {
+    /// Whether `--fix` applies this finding's fix (it has one, and it is safe).
+    pub fn safe_fix(&self) -> bool {
+        self.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe)
+    }
 }
 
 /// A 1-based line and column (columns count characters).

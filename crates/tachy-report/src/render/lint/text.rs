@@ -30,7 +30,7 @@ pub fn render(report: &LintReport) -> String {
 }
 
 fn finding(out: &mut String, f: &Finding) {
-    let fixable = f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe);
+    let fixable = f.safe_fix();
     let _ = writeln!(
         out,
         "{}:{}:{}: {}{} {}",
@@ -90,11 +90,7 @@ fn pct(share: f64) -> String {
 
 fn summary(out: &mut String, report: &LintReport) {
     let n = report.findings.len();
-    let fixable = report
-        .findings
-        .iter()
-        .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Safe))
-        .count();
+    let fixable = report.findings.iter().filter(|f| f.safe_fix()).count();
     let noun = if n == 1 { "finding" } else { "findings" };
     let _ = write!(out, "Found {n} {noun} in {} files ({} lines)", report.files, report.lines);
     if report.fixed > 0 {
