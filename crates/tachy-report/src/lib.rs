@@ -10,6 +10,7 @@ pub mod bench;
 pub mod dump;
 pub mod format;
 pub mod lint;
+pub mod load;
 pub mod profile;
 pub mod render;
 pub mod top;

@@ -35,6 +35,146 @@ pub enum Command {
     /// Lint Python source for performance anti-patterns, ranked by measured CPU cost when a
     /// profile is given.
     Lint(LintArgs),
+    /// HTTP load test: closed or open model (coordinated omission corrected), scenarios, SLO
+    /// gates, a server-side profile; `merge` combines runs made on several machines.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Load(LoadArgs),
+}
+
+/// `tachy load`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy load http://127.0.0.1:8000/ -c 50 -d 10s\n  tachy load http://127.0.0.1:8000/api --rate 500 -d 30s --slo 'p95<200ms' --slo 'errors<1%'\n  tachy load --scenario shop.toml -d 1m --export-json run.json\n  tachy load http://127.0.0.1:8000/ -d 20s --profile-pid $(pgrep -f uvicorn | head -1)\n  tachy load merge worker-*.json --slo 'p99<500ms'\n\nExit codes: 0 ok, 1 an SLO failed, 2 tachy failed or no request succeeded, 130 Ctrl-C (partial results printed)."
+)]
+pub struct LoadArgs {
+    #[command(subcommand)]
+    pub action: Option<LoadAction>,
+
+    /// Target URL (http:// or https://); optional with a scenario that gives `url`.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Concurrent connections (closed model), or connections sharing the schedule (open model).
+    #[arg(short, long, value_name = "N")]
+    pub connections: Option<usize>,
+
+    /// Run for this long (e.g. 10s, 500ms, 2m).
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "requests")]
+    pub duration: Option<std::time::Duration>,
+
+    /// Stop after exactly N requests (each ends as a response or an error).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Open model: send R requests per second on a fixed schedule; latency is measured from
+    /// each request's intended send time (coordinated omission corrected).
+    #[arg(short, long, value_name = "R")]
+    pub rate: Option<f64>,
+
+    /// Worker threads (default: one per core, at most one per connection).
+    #[arg(short, long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+
+    /// HTTP method.
+    #[arg(short, long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Extra header 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Request body.
+    #[arg(long, value_name = "TEXT", conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Request body read from a file.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+
+    /// Per-request timeout; a slower request counts as a timeout.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Open a new connection for every request.
+    #[arg(long)]
+    pub no_keepalive: bool,
+
+    /// Speak HTTP/2 (prior knowledge on http://, ALPN on https://).
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Accept any TLS certificate (self-signed servers).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// Scenario file (TOML): weighted named requests, stages, per-request SLOs.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+
+    /// Service-level objective, e.g. 'p95<200ms', 'errors<1%', 'timeouts<0.5%', 'rps>=100'
+    /// (repeatable); exit 1 when one fails.
+    #[arg(long, value_name = "EXPR")]
+    pub slo: Vec<String>,
+
+    /// Print the JSON report to stdout instead of the text summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write the JSON report (mergeable with `tachy load merge`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+
+    /// Write the per-second timeline as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+
+    /// Write the per-second latency histograms as an HdrHistogram interval log to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
+
+    /// Profile this process (the server) while the load runs.
+    #[arg(long, value_name = "PID")]
+    pub profile_pid: Option<u32>,
+
+    /// Where the server profile goes (default: beside --export-json, else
+    /// tachy-load-server-PID.json).
+    #[arg(long, value_name = "FILE", requires = "profile_pid")]
+    pub profile_out: Option<PathBuf>,
+
+    /// Samples per second of the server profile.
+    #[arg(long, value_name = "HZ", default_value_t = 100.0)]
+    pub profile_rate: f64,
+}
+
+/// `tachy load` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LoadAction {
+    /// Merge reports of runs made at the same time (e.g. on several machines): histograms
+    /// merged, counts and rates added, SLOs evaluated again.
+    Merge(LoadMergeArgs),
+}
+
+/// `tachy load merge`.
+#[derive(Debug, Args)]
+pub struct LoadMergeArgs {
+    /// Reports written with `tachy load --export-json`.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Extra SLOs to check on the merged figures (repeatable).
+    #[arg(long, value_name = "EXPR")]
+    pub slo: Vec<String>,
+    /// Print the JSON report to stdout instead of the text summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the merged JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Write the merged per-second timeline as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Write the merged interval log to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
 }
 
 /// `tachy lint`.

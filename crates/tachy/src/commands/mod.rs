@@ -7,6 +7,7 @@ use crate::args::{Cli, Command};
 pub mod bench;
 pub mod dump;
 pub mod lint;
+pub mod load;
 pub mod profile;
 pub mod top;
 
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Dump(args) => dump::run(&args),
         Command::Top(args) => top::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Load(args) => load::run(args, cli.quiet),
     }
 }

@@ -1,0 +1,291 @@
+//! HTTP/1.1 spoken directly over the socket: requests serialised once up front, responses
+//! parsed with `httparse` and bodies skipped by Content-Length, chunked framing or EOF, as wrk
+//! does. No allocation per request once a connection's buffer has grown.
+
+use tachy_report::load::ErrorClass;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::conn::{Stream, classify_io};
+use crate::settings::RequestSpec;
+
+/// Largest response head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// The bytes of a request, serialised once.
+pub fn serialize(spec: &RequestSpec, host_header: &str, keepalive: bool) -> Vec<u8> {
+    let has = |name: &str| spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let mut out = format!("{} {} HTTP/1.1\r\n", spec.method, spec.path);
+    if !has("host") {
+        out.push_str(&format!("Host: {host_header}\r\n"));
+    }
+    if !has("user-agent") {
+        out.push_str(concat!("User-Agent: tachy/", env!("CARGO_PKG_VERSION"), "\r\n"));
+    }
+    if !has("accept") {
+        out.push_str("Accept: */*\r\n");
+    }
+    for (k, v) in &spec.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let needs_length = !spec.body.is_empty() || matches!(spec.method.as_str(), "POST" | "PUT" | "PATCH");
+    if needs_length && !has("content-length") {
+        out.push_str(&format!("Content-Length: {}\r\n", spec.body.len()));
+    }
+    if !keepalive && !has("connection") {
+        out.push_str("Connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&spec.body);
+    bytes
+}
+
+/// A connection with its read buffer.
+pub struct Conn {
+    stream: Stream,
+    buf: Vec<u8>,
+}
+
+/// A complete response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Bytes received (head and body).
+    pub bytes: u64,
+    /// The connection can carry another request.
+    pub reusable: bool,
+}
+
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+impl Conn {
+    /// Wraps an open stream.
+    pub fn new(stream: Stream) -> Self {
+        Conn { stream, buf: Vec::with_capacity(8192) }
+    }
+
+    async fn fill(&mut self) -> Result<usize, ErrorClass> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(8192);
+        }
+        self.stream.read_buf(&mut self.buf).await.map_err(|e| classify_io(&e))
+    }
+
+    /// Sends `request` and reads the whole response.
+    pub async fn exchange(&mut self, request: &[u8], head_only: bool) -> Result<Response, ErrorClass> {
+        self.stream.write_all(request).await.map_err(|e| classify_io(&e))?;
+        self.buf.clear();
+        let mut received = 0u64;
+        // The head, skipping interim 1xx responses.
+        let (status, framing, mut reusable) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut resp = httparse::Response::new(&mut headers);
+            match resp.parse(&self.buf) {
+                Ok(httparse::Status::Complete(head_len)) => {
+                    let status = resp.code.unwrap_or(0);
+                    let version = resp.version.unwrap_or(1);
+                    let mut length = None;
+                    let mut chunked = false;
+                    let mut close = version == 0;
+                    for h in resp.headers.iter() {
+                        if h.name.eq_ignore_ascii_case("content-length") {
+                            let v = std::str::from_utf8(h.value).ok().and_then(|s| s.trim().parse::<u64>().ok());
+                            length = Some(v.ok_or(ErrorClass::InvalidResponse)?);
+                        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                            chunked = h.value.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"));
+                        } else if h.name.eq_ignore_ascii_case("connection") {
+                            let v = h.value.to_ascii_lowercase();
+                            if v.windows(5).any(|w| w == b"close") {
+                                close = true;
+                            } else if v.windows(10).any(|w| w == b"keep-alive") {
+                                close = false;
+                            }
+                        }
+                    }
+                    received += head_len as u64;
+                    self.buf.drain(..head_len);
+                    if (100..200).contains(&status) && status != 101 {
+                        continue;
+                    }
+                    let framing = if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
+                        Framing::None
+                    } else if chunked {
+                        Framing::Chunked
+                    } else if let Some(n) = length {
+                        Framing::Length(n)
+                    } else {
+                        Framing::UntilClose
+                    };
+                    break (status, framing, !close);
+                }
+                Ok(httparse::Status::Partial) => {
+                    if self.buf.len() > MAX_HEAD {
+                        return Err(ErrorClass::InvalidResponse);
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(ErrorClass::Closed);
+                    }
+                }
+                Err(_) => return Err(ErrorClass::InvalidResponse),
+            }
+        };
+        match framing {
+            Framing::None => {}
+            Framing::Length(n) => {
+                let mut left = n;
+                loop {
+                    let have = (self.buf.len() as u64).min(left);
+                    left -= have;
+                    received += have;
+                    self.buf.clear();
+                    if left == 0 {
+                        break;
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(ErrorClass::Closed);
+                    }
+                }
+            }
+            Framing::Chunked => {
+                let mut dec = Chunked::default();
+                loop {
+                    let used = dec.feed(&self.buf).map_err(|()| ErrorClass::InvalidResponse)?;
+                    received += used as u64;
+                    self.buf.drain(..used);
+                    if dec.done() {
+                        break;
+                    }
+                    if self.buf.len() > MAX_HEAD {
+                        return Err(ErrorClass::InvalidResponse);
+                    }
+                    if self.fill().await? == 0 {
+                        return Err(ErrorClass::Closed);
+                    }
+                }
+            }
+            Framing::UntilClose => {
+                reusable = false;
+                loop {
+                    received += self.buf.len() as u64;
+                    self.buf.clear();
+                    if self.fill().await? == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Response { status, bytes: received, reusable })
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailer,
+    Done,
+}
+
+/// An incremental decoder of chunked framing that only measures.
+#[derive(Debug, Default)]
+struct Chunked {
+    state: ChunkState,
+}
+
+impl Chunked {
+    fn done(&self) -> bool {
+        self.state == ChunkState::Done
+    }
+
+    /// Consumes what it can of `data`; returns the bytes consumed (partial lines are left).
+    fn feed(&mut self, data: &[u8]) -> Result<usize, ()> {
+        let mut pos = 0;
+        loop {
+            match self.state {
+                ChunkState::Size | ChunkState::Trailer => {
+                    let Some(end) = data[pos..].windows(2).position(|w| w == b"\r\n") else {
+                        return if data.len() - pos > 4096 { Err(()) } else { Ok(pos) };
+                    };
+                    let line = &data[pos..pos + end];
+                    pos += end + 2;
+                    if self.state == ChunkState::Trailer {
+                        if line.is_empty() {
+                            self.state = ChunkState::Done;
+                        }
+                        continue;
+                    }
+                    let hex = line.split(|b| *b == b';').next().unwrap_or(b"");
+                    let hex = std::str::from_utf8(hex).map_err(|_| ())?.trim();
+                    let size = u64::from_str_radix(hex, 16).map_err(|_| ())?;
+                    self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
+                }
+                ChunkState::Data(n) => {
+                    let take = ((data.len() - pos) as u64).min(n);
+                    pos += take as usize;
+                    if take < n {
+                        self.state = ChunkState::Data(n - take);
+                        return Ok(pos);
+                    }
+                    self.state = ChunkState::DataEnd;
+                }
+                ChunkState::DataEnd => {
+                    if data.len() - pos < 2 {
+                        return Ok(pos);
+                    }
+                    if &data[pos..pos + 2] != b"\r\n" {
+                        return Err(());
+                    }
+                    pos += 2;
+                    self.state = ChunkState::Size;
+                }
+                ChunkState::Done => return Ok(pos),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_requests() {
+        let mut spec = RequestSpec::get("/a?b=1");
+        spec.method = "POST".into();
+        spec.body = b"{}".to_vec();
+        spec.headers.push(("Content-Type".into(), "application/json".into()));
+        let text = String::from_utf8(serialize(&spec, "127.0.0.1:8000", false)).unwrap();
+        assert!(text.starts_with("POST /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"), "{text}");
+        assert!(text.contains("Content-Length: 2\r\n"));
+        assert!(text.contains("Connection: close\r\n"));
+        assert!(text.ends_with("\r\n\r\n{}"));
+        spec.headers.push(("Host".into(), "example.org".into()));
+        let text = String::from_utf8(serialize(&spec, "127.0.0.1:8000", true)).unwrap();
+        assert_eq!(text.matches("Host:").count(), 1);
+        assert!(!text.contains("Connection"));
+    }
+
+    #[test]
+    fn chunked_bodies_in_pieces() {
+        let body = b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\n";
+        for split in 0..body.len() {
+            let mut dec = Chunked::default();
+            let mut buf = body[..split].to_vec();
+            let used = dec.feed(&buf).unwrap();
+            buf.drain(..used);
+            buf.extend_from_slice(&body[split..]);
+            let used2 = dec.feed(&buf).unwrap();
+            assert!(dec.done(), "split {split}");
+            assert_eq!(used + used2, body.len());
+        }
+        assert!(Chunked::default().feed(b"zz\r\n").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! `tachy load merge`: combines the reports of runs made at the same time on several machines.
+//! Histograms are merged, never averaged (percentiles of parts cannot be averaged); counts,
+//! rates and bytes add up; the timeline is aligned on seconds since each run's start; SLOs of
+//! the parts are evaluated again on the merged figures.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+use tachy_report::load::{
+    EndpointStats, GeneratorCheck, LOAD_SCHEMA, LoadEnd, LoadReport, LoadStats, ScheduleStats, TimelinePoint,
+};
+
+use crate::engine::recorder::Counts;
+use crate::report::{evaluate_slos, point, stats};
+use crate::{LoadError, Slo, hdr};
+
+/// Reads a saved report, checking its schema.
+pub fn read(path: &Path) -> Result<LoadReport, LoadError> {
+    let bad = |reason: String| LoadError::BadReport { path: path.into(), reason };
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(LOAD_SCHEMA) => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "schema '{other}', expected '{LOAD_SCHEMA}' (written by tachy load --export-json)"
+            )));
+        }
+        None => return Err(bad("no schema field; write reports with tachy load --export-json".into())),
+    }
+    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+}
+
+fn counts_of(s: &LoadStats) -> Counts {
+    Counts {
+        requests: s.requests,
+        responses: s.responses,
+        ok: s.ok,
+        errors: s.errors,
+        bytes: s.bytes_received,
+        statuses: s.status_counts.clone(),
+        error_counts: s.error_counts.clone(),
+    }
+}
+
+struct Acc {
+    counts: Counts,
+    hist: Histogram<u64>,
+    rps: f64,
+    bytes_per_sec: f64,
+}
+
+impl Acc {
+    fn new(sigfig: u8) -> Self {
+        Acc { counts: Counts::default(), hist: hdr::new(sigfig), rps: 0.0, bytes_per_sec: 0.0 }
+    }
+
+    fn add(&mut self, path: &Path, s: &LoadStats) -> Result<(), LoadError> {
+        self.counts.add(&counts_of(s));
+        let h = hdr::decode(&s.latency_hdr).map_err(|reason| LoadError::BadReport { path: path.into(), reason })?;
+        self.hist.add(&h).map_err(|e| LoadError::BadReport { path: path.into(), reason: format!("{e:?}") })?;
+        self.rps += s.rps;
+        self.bytes_per_sec += s.bytes_per_sec;
+        Ok(())
+    }
+
+    fn finish(&self, elapsed: f64) -> LoadStats {
+        let mut s = stats(&self.counts, &self.hist, elapsed);
+        // Parts ran side by side: their throughputs add up.
+        s.rps = self.rps;
+        s.bytes_per_sec = self.bytes_per_sec;
+        s
+    }
+}
+
+/// Merges reports; `slos` are evaluated on top of the parts' own SLOs.
+pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport, LoadError> {
+    let Some((_, first)) = parts.first() else {
+        return Err(LoadError::InvalidSetting("nothing to merge: give at least one report".into()));
+    };
+    let elapsed = parts.iter().map(|(_, r)| r.elapsed_secs).fold(0.0, f64::max);
+    let mut total = Acc::new(hdr::SIGFIG);
+    let mut endpoints: Vec<(EndpointStats, Acc)> = Vec::new();
+    let mut seconds: BTreeMap<u64, (Acc, u64, Option<f64>)> = BTreeMap::new();
+    let mut schedule: Option<ScheduleStats> = None;
+    let mut generator = GeneratorCheck::default();
+    let mut notes = Vec::new();
+    let mut slo_exprs: Vec<(Option<String>, String)> = Vec::new();
+    let mut n_parts = 0;
+    let mut interrupted = false;
+    for (path, r) in parts {
+        n_parts += r.parts.max(1);
+        interrupted |= r.end == LoadEnd::Interrupted;
+        total.add(path, &r.totals)?;
+        for e in &r.endpoints {
+            let idx = match endpoints.iter().position(|(x, _)| x.name == e.name) {
+                Some(i) => i,
+                None => {
+                    endpoints.push((e.clone(), Acc::new(hdr::SIGFIG)));
+                    endpoints.len() - 1
+                }
+            };
+            endpoints[idx].1.add(path, &e.stats)?;
+        }
+        for p in &r.timeline {
+            let slot = seconds.entry(p.second).or_insert_with(|| (Acc::new(hdr::SIGFIG_INTERVAL), 0, None));
+            slot.0.counts.add(&Counts {
+                requests: p.requests,
+                errors: p.errors,
+                bytes: p.bytes_received,
+                error_counts: if p.timeouts > 0 {
+                    [(tachy_report::load::ErrorClass::Timeout, p.timeouts)].into_iter().collect()
+                } else {
+                    BTreeMap::new()
+                },
+                ..Counts::default()
+            });
+            let h =
+                hdr::decode(&p.latency_hdr).map_err(|reason| LoadError::BadReport { path: path.clone(), reason })?;
+            let _ = slot.0.hist.add(&h);
+            slot.1 += p.connections;
+            slot.2 = match (slot.2, p.target_rate) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+        }
+        if let Some(s) = &r.schedule {
+            let acc = schedule
+                .get_or_insert_with(|| ScheduleStats { late_threshold_ms: s.late_threshold_ms, ..Default::default() });
+            acc.target_rate += s.target_rate;
+            acc.scheduled += s.scheduled;
+            acc.sent += s.sent;
+            acc.late += s.late;
+            acc.dropped += s.dropped;
+            acc.max_lateness_ms = acc.max_lateness_ms.max(s.max_lateness_ms);
+            acc.achieved_rate += s.achieved_rate;
+        }
+        let g = &r.generator;
+        generator.cpu_secs += g.cpu_secs;
+        generator.cpu_percent += g.cpu_percent;
+        generator.busy_share = generator.busy_share.max(g.busy_share);
+        generator.lag_p99_ms = generator.lag_p99_ms.max(g.lag_p99_ms);
+        generator.cores += g.cores;
+        if g.saturated {
+            generator.saturated = true;
+            let reason = format!("{}: {}", path.display(), g.reason.as_deref().unwrap_or("saturated"));
+            generator.reason = Some(match generator.reason.take() {
+                Some(prev) => format!("{prev}; {reason}"),
+                None => reason,
+            });
+        }
+        for s in &r.slos {
+            let key = (s.scope.clone(), s.expr.clone());
+            if !slo_exprs.contains(&key) {
+                slo_exprs.push(key);
+            }
+        }
+        notes.extend(r.notes.iter().map(|n| format!("{}: {n}", path.display())));
+    }
+    let totals = total.finish(elapsed);
+    let mut scoped = Vec::new();
+    let mut endpoint_stats = Vec::new();
+    for (e, acc) in &endpoints {
+        let st = acc.finish(elapsed);
+        let own: Vec<Slo> = slo_exprs
+            .iter()
+            .filter(|(scope, _)| scope.as_deref() == Some(e.name.as_str()))
+            .filter_map(|(_, expr)| Slo::parse(expr).ok())
+            .collect();
+        if !own.is_empty() {
+            scoped.push((e.name.clone(), own, st.clone(), acc.hist.clone()));
+        }
+        endpoint_stats.push(EndpointStats { stats: st, ..e.clone() });
+    }
+    let mut global: Vec<Slo> =
+        slo_exprs.iter().filter(|(s, _)| s.is_none()).filter_map(|(_, e)| Slo::parse(e).ok()).collect();
+    for s in slos {
+        if !global.iter().any(|g| g.expr == s.expr) {
+            global.push(s.clone());
+        }
+    }
+    let slo_results = evaluate_slos(&global, (&totals, &total.hist), &scoped);
+    let timeline: Vec<TimelinePoint> =
+        seconds.iter().map(|(sec, (acc, conns, rate))| point(*sec, &acc.counts, &acc.hist, *conns, *rate)).collect();
+    let mut run = first.run.clone();
+    run.connections = parts.iter().map(|(_, r)| r.run.connections).sum();
+    run.threads = parts.iter().map(|(_, r)| r.run.threads).sum();
+    run.rate = parts.iter().map(|(_, r)| r.run.rate).sum::<Option<f64>>();
+    run.requests = parts.iter().map(|(_, r)| r.run.requests).sum::<Option<u64>>();
+    if generator.saturated {
+        notes.push("INVALID RUN: a load generator was saturated, so latencies describe tachy, not the server".into());
+    }
+    Ok(LoadReport {
+        schema: LOAD_SCHEMA.to_string(),
+        tachy_version: env!("CARGO_PKG_VERSION").to_string(),
+        run,
+        started_at: parts.iter().map(|(_, r)| r.started_at.clone()).min().unwrap_or_default(),
+        elapsed_secs: elapsed,
+        end: if interrupted { LoadEnd::Interrupted } else { LoadEnd::Completed },
+        totals,
+        endpoints: endpoint_stats,
+        timeline,
+        schedule,
+        generator,
+        slos: slo_results,
+        server_profile: None,
+        parts: n_parts,
+        notes,
+    })
+}

@@ -1,0 +1,240 @@
+//! SLO expressions (`p95<200ms`, `errors<1%`, `timeouts<0.5%`, `rps>=100`): parsing and
+//! evaluation against a report's figures.
+
+use tachy_report::load::{LoadStats, SloResult};
+
+use crate::LoadError;
+
+/// What an SLO measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// A latency percentile (0-100).
+    Percentile(f64),
+    /// Mean latency.
+    Mean,
+    /// Fastest response.
+    Min,
+    /// Slowest response.
+    Max,
+    /// Error rate.
+    Errors,
+    /// Timeout rate.
+    Timeouts,
+    /// Requests per second.
+    Rps,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl Op {
+    fn holds(self, measured: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => measured < limit,
+            Op::Le => measured <= limit,
+            Op::Gt => measured > limit,
+            Op::Ge => measured >= limit,
+        }
+    }
+}
+
+/// One parsed SLO. The limit is kept in display units: ms for latencies, % for rates,
+/// requests per second for throughput.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    /// The expression as written (spaces removed).
+    pub expr: String,
+    /// What is measured.
+    pub metric: Metric,
+    /// How it is compared.
+    pub op: Op,
+    /// The limit.
+    pub limit: f64,
+}
+
+impl Slo {
+    /// Parses an expression such as `p95<200ms`, `p99.9<=1s`, `errors<1%`, `rps>=100`.
+    pub fn parse(expr: &str) -> Result<Slo, LoadError> {
+        let compact: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
+        let err = |reason: &str| LoadError::InvalidSlo { expr: expr.to_string(), reason: reason.to_string() };
+        let pos = compact.find(['<', '>']).ok_or_else(|| err("no operator"))?;
+        let (name, rest) = compact.split_at(pos);
+        let (op, value) = if let Some(v) = rest.strip_prefix("<=") {
+            (Op::Le, v)
+        } else if let Some(v) = rest.strip_prefix(">=") {
+            (Op::Ge, v)
+        } else if let Some(v) = rest.strip_prefix('<') {
+            (Op::Lt, v)
+        } else {
+            (Op::Gt, &rest[1..])
+        };
+        if value.is_empty() {
+            return Err(err("no limit after the operator"));
+        }
+        let name = name.to_ascii_lowercase();
+        let metric = match name.as_str() {
+            "" => return Err(err("no metric before the operator")),
+            "mean" | "avg" => Metric::Mean,
+            "min" => Metric::Min,
+            "max" => Metric::Max,
+            "errors" | "error_rate" | "error-rate" => Metric::Errors,
+            "timeouts" | "timeout_rate" | "timeout-rate" => Metric::Timeouts,
+            "rps" | "throughput" => Metric::Rps,
+            "median" => Metric::Percentile(50.0),
+            n if n.starts_with('p') => {
+                let digits = &n[1..];
+                let p = match digits {
+                    "999" => 99.9,
+                    "9999" => 99.99,
+                    d => d.parse::<f64>().map_err(|_| err(&format!("unknown metric '{name}'")))?,
+                };
+                if !(p > 0.0 && p <= 100.0) {
+                    return Err(err("a percentile must be between 0 and 100"));
+                }
+                Metric::Percentile(p)
+            }
+            _ => return Err(err(&format!("unknown metric '{name}'"))),
+        };
+        let limit = match metric {
+            Metric::Percentile(_) | Metric::Mean | Metric::Min | Metric::Max => {
+                parse_latency_ms(value).ok_or_else(|| err("a latency limit needs a unit: 200ms, 1.5s or 500us"))?
+            }
+            Metric::Errors | Metric::Timeouts => {
+                let v = value.strip_suffix('%').ok_or_else(|| err("a rate limit is a percentage such as 1%"))?;
+                v.parse::<f64>().ok().filter(|v| (0.0..=100.0).contains(v)).ok_or_else(|| err("not a percentage"))?
+            }
+            Metric::Rps => {
+                let v = value.strip_suffix("/s").unwrap_or(value);
+                v.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| err("not a rate"))?
+            }
+        };
+        Ok(Slo { expr: compact, metric, op, limit })
+    }
+
+    /// The metric's short name in reports.
+    pub fn metric_name(&self) -> String {
+        match self.metric {
+            Metric::Percentile(p) => format!("p{p}"),
+            Metric::Mean => "mean".into(),
+            Metric::Min => "min".into(),
+            Metric::Max => "max".into(),
+            Metric::Errors => "errors".into(),
+            Metric::Timeouts => "timeouts".into(),
+            Metric::Rps => "rps".into(),
+        }
+    }
+
+    /// The unit of limit and measurement.
+    pub fn unit(&self) -> &'static str {
+        match self.metric {
+            Metric::Errors | Metric::Timeouts => "%",
+            Metric::Rps => "req/s",
+            _ => "ms",
+        }
+    }
+
+    /// Evaluates against `stats`; `percentile(p)` gives any latency percentile in ms.
+    pub fn evaluate(&self, stats: &LoadStats, percentile: &dyn Fn(f64) -> f64, scope: Option<&str>) -> SloResult {
+        let l = &stats.latency;
+        let measured = match self.metric {
+            Metric::Percentile(p) => percentile(p),
+            Metric::Mean => l.mean_ms,
+            Metric::Min => l.min_ms,
+            Metric::Max => l.max_ms,
+            Metric::Errors => stats.error_rate * 100.0,
+            Metric::Timeouts => stats.timeout_rate * 100.0,
+            Metric::Rps => stats.rps,
+        };
+        // A latency SLO over zero responses cannot be said to hold.
+        let no_data =
+            matches!(self.metric, Metric::Percentile(_) | Metric::Mean | Metric::Min | Metric::Max) && l.count == 0;
+        SloResult {
+            expr: self.expr.clone(),
+            scope: scope.map(str::to_string),
+            metric: self.metric_name(),
+            measured,
+            limit: self.limit,
+            unit: self.unit().to_string(),
+            passed: !no_data && self.op.holds(measured, self.limit),
+        }
+    }
+}
+
+/// Parses `200ms`, `1.5s`, `500us`, `2m` into milliseconds.
+fn parse_latency_ms(v: &str) -> Option<f64> {
+    let split = v.find(|c: char| c.is_ascii_alphabetic() || c == 'µ')?;
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    if !(n.is_finite() && n >= 0.0) {
+        return None;
+    }
+    let factor = match unit {
+        "us" | "µs" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" | "min" => 60_000.0,
+        _ => return None,
+    };
+    Some(n * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let s = Slo::parse("p95<200ms").unwrap();
+        assert_eq!((s.metric, s.op, s.limit), (Metric::Percentile(95.0), Op::Lt, 200.0));
+        let s = Slo::parse("p99.9 <= 1.5s").unwrap();
+        assert_eq!((s.metric, s.op, s.limit), (Metric::Percentile(99.9), Op::Le, 1500.0));
+        assert_eq!(Slo::parse("p999<1s").unwrap().metric, Metric::Percentile(99.9));
+        let s = Slo::parse("errors<1%").unwrap();
+        assert_eq!((s.metric, s.limit, s.unit()), (Metric::Errors, 1.0, "%"));
+        assert_eq!(Slo::parse("timeouts<0.5%").unwrap().limit, 0.5);
+        let s = Slo::parse("rps>=100").unwrap();
+        assert_eq!((s.metric, s.op, s.limit), (Metric::Rps, Op::Ge, 100.0));
+        assert_eq!(Slo::parse("mean<500us").unwrap().limit, 0.5);
+    }
+
+    #[test]
+    fn rejects_with_the_reason() {
+        for (e, want) in [
+            ("p95", "no operator"),
+            ("p95<200", "needs a unit"),
+            ("errors<1", "percentage"),
+            ("latency<1ms", "unknown metric 'latency'"),
+            ("p200<1ms", "between 0 and 100"),
+            ("<1ms", "no metric"),
+            ("rps>", "no limit"),
+        ] {
+            let msg = Slo::parse(e).unwrap_err().to_string();
+            assert!(msg.contains(want), "{e}: {msg}");
+            assert!(msg.contains("accepted forms"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn evaluates() {
+        let mut stats = LoadStats { rps: 150.0, error_rate: 0.02, ..Default::default() };
+        stats.latency.count = 10;
+        let p = |_: f64| 120.0;
+        assert!(Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None).passed);
+        assert!(!Slo::parse("errors<1%").unwrap().evaluate(&stats, &p, None).passed);
+        let r = Slo::parse("rps>=100").unwrap().evaluate(&stats, &p, Some("home"));
+        assert!(r.passed);
+        assert_eq!(r.scope.as_deref(), Some("home"));
+        stats.latency.count = 0;
+        assert!(!Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None).passed);
+    }
+}

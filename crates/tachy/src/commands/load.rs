@@ -1,0 +1,254 @@
+//! `tachy load`: arguments and scenario file -> settings -> load run -> text or JSON, exports
+//! (JSON, CSV timeline, HdrHistogram log) -> exit 1 when an SLO fails, 2 when nothing succeeded.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tachy_load::{Bound, LoadSettings, Slo};
+use tachy_report::load::{ErrorClass, LoadEnd, LoadReport};
+use tachy_report::render::load as render;
+
+use crate::ExitStatus;
+use crate::args::{LoadAction, LoadArgs, LoadMergeArgs};
+use crate::printer;
+
+/// Runs `tachy load` or `tachy load merge`.
+pub fn run(args: LoadArgs, quiet: bool) -> Result<ExitStatus> {
+    if let Some(LoadAction::Merge(m)) = &args.action {
+        return merge(m);
+    }
+    let settings = settings(&args)?;
+    let live = LiveView::new(quiet);
+    let mut observer = live.observer();
+    let result = tachy_load::run(&settings, &mut observer, &tachy_process::interrupt::interrupted);
+    live.finish();
+    let report = result?;
+    let outputs = Outputs {
+        json: args.json,
+        export_json: &args.export_json,
+        export_csv: &args.export_csv,
+        hdr_log: &args.hdr_log,
+    };
+    outputs.write(&report)?;
+    if let Some(sp) = &report.server_profile
+        && sp.samples > 0
+    {
+        printer::info(
+            quiet || args.json,
+            &format!("server profile written to {} (view it with `tachy profile show {}`)", sp.path, sp.path),
+        );
+    }
+    Ok(verdict(&report))
+}
+
+/// Exit status of a report (after printing the reason when nothing succeeded).
+fn verdict(report: &LoadReport) -> ExitStatus {
+    if report.end == LoadEnd::Interrupted {
+        return ExitStatus::Interrupted;
+    }
+    let t = &report.totals;
+    if t.requests > 0 && t.responses == 0 {
+        let (class, n) =
+            t.error_counts.iter().max_by_key(|(_, n)| **n).map(|(c, n)| (*c, *n)).unwrap_or((ErrorClass::Other, 0));
+        let hint = match class {
+            ErrorClass::Refused => "is the server still running?",
+            ErrorClass::Timeout => "the server answered nothing within --timeout; raise it or check the server",
+            ErrorClass::Tls => "check the TLS setup (--insecure for a self-signed certificate)",
+            _ => "check the server's logs",
+        };
+        printer::error(&anyhow::anyhow!(
+            "no request succeeded: {n} of {} failed with '{}'; {hint}",
+            t.requests,
+            class.describe()
+        ));
+        return ExitStatus::Error;
+    }
+    if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure }
+}
+
+struct Outputs<'a> {
+    json: bool,
+    export_json: &'a Option<PathBuf>,
+    export_csv: &'a Option<PathBuf>,
+    hdr_log: &'a Option<PathBuf>,
+}
+
+impl Outputs<'_> {
+    fn write(&self, report: &LoadReport) -> Result<()> {
+        let json = render::json(report)?;
+        if let Some(path) = self.export_json {
+            std::fs::write(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = self.export_csv {
+            let csv = render::timeline_csv(report)?;
+            std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = self.hdr_log {
+            tachy_load::hdr_log::write(report, path)?;
+        }
+        if self.json {
+            printer::stdout(json.as_bytes())
+        } else {
+            printer::stdout(render::text(report, std::io::stdout().is_terminal()).as_bytes())
+        }
+    }
+}
+
+fn merge(args: &LoadMergeArgs) -> Result<ExitStatus> {
+    let slos = args.slo.iter().map(|s| Slo::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let parts =
+        args.files.iter().map(|p| tachy_load::merge::read(p).map(|r| (p.clone(), r))).collect::<Result<Vec<_>, _>>()?;
+    let report = tachy_load::merge::merge(&parts, &slos)?;
+    Outputs { json: args.json, export_json: &args.export_json, export_csv: &args.export_csv, hdr_log: &args.hdr_log }
+        .write(&report)?;
+    Ok(if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+fn header(h: &str) -> Result<(String, String)> {
+    let Some((k, v)) = h.split_once(':') else {
+        bail!("header '{h}' has no ':'; write it like -H 'Authorization: Bearer xyz'");
+    };
+    let k = k.trim();
+    if k.is_empty() || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!("header '{h}' has an invalid name");
+    }
+    Ok((k.to_string(), v.trim().to_string()))
+}
+
+fn settings(args: &LoadArgs) -> Result<LoadSettings> {
+    let scenario = args.scenario.as_deref().map(tachy_load::scenario::load).transpose()?;
+    let url = match (&args.url, scenario.as_ref().and_then(|s| s.url.as_ref())) {
+        (Some(u), _) | (None, Some(u)) => u.clone(),
+        (None, None) if args.scenario.is_some() => {
+            bail!("no URL: give one on the command line or as `url = \"http://...\"` in the scenario")
+        }
+        (None, None) => bail!("no URL: give the target, e.g. `tachy load http://127.0.0.1:8000/ -d 10s`"),
+    };
+    let mut s = LoadSettings::new(&url)?;
+    let headers = args.headers.iter().map(|h| header(h)).collect::<Result<Vec<_>>>()?;
+    if let Some(sc) = scenario {
+        if args.method.is_some() || args.body.is_some() || args.body_file.is_some() {
+            bail!("with --scenario, set the method and body of each request in the scenario file");
+        }
+        s.requests = sc.requests;
+        for r in &mut s.requests {
+            r.headers.extend(headers.iter().cloned());
+        }
+        s.stages = sc.stages;
+        s.rate = args.rate.or(sc.rate);
+        if let Some(c) = args.connections.or(sc.connections) {
+            s.connections = c;
+        }
+        if let Some(t) = sc.timeout {
+            s.timeout = t;
+        }
+        s.slos = sc.slos;
+        s.bound = sc.duration.map(Bound::Duration);
+        s.scenario = args.scenario.clone();
+    } else {
+        let r = &mut s.requests[0];
+        if let Some(m) = &args.method {
+            let m = m.to_ascii_uppercase();
+            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
+                bail!("'{m}' is not an HTTP method");
+            }
+            r.name = format!("{m} {}", r.path);
+            r.method = m;
+        }
+        r.headers = headers;
+        if let Some(b) = &args.body {
+            r.body = b.clone().into_bytes();
+        }
+        if let Some(f) = &args.body_file {
+            r.body = std::fs::read(f).with_context(|| format!("cannot read --body-file {}", f.display()))?;
+        }
+        s.rate = args.rate;
+        if let Some(c) = args.connections {
+            s.connections = c;
+        }
+    }
+    if let Some(n) = args.requests {
+        s.bound = Some(Bound::Requests(n));
+    }
+    if let Some(d) = args.duration {
+        s.bound = Some(Bound::Duration(d));
+    }
+    if let Some(t) = args.timeout {
+        s.timeout = t;
+    }
+    s.threads = args.threads;
+    s.keepalive = !args.no_keepalive;
+    s.http2 = args.http2;
+    s.insecure = args.insecure;
+    for e in &args.slo {
+        s.slos.push(Slo::parse(e)?);
+    }
+    s.profile_pid = args.profile_pid;
+    s.profile_rate = args.profile_rate;
+    s.profile_out = match (&args.profile_out, &args.export_json, args.profile_pid) {
+        (Some(p), _, _) => Some(p.clone()),
+        (None, Some(j), Some(pid)) => Some(beside(j, pid)),
+        _ => None,
+    };
+    Ok(s)
+}
+
+/// `run.json` -> `run.server-PID.json`.
+fn beside(json: &Path, pid: u32) -> PathBuf {
+    let stem = json.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "load".into());
+    json.with_file_name(format!("{stem}.server-{pid}.json"))
+}
+
+/// The live line on a terminal, hidden when stderr is not one or with `--quiet`.
+struct LiveView {
+    bar: ProgressBar,
+}
+
+impl LiveView {
+    fn new(quiet: bool) -> Self {
+        let visible = !quiet && std::io::stderr().is_terminal();
+        let bar = if visible {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message("connecting; Ctrl-C stops and prints the results so far");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        LiveView { bar }
+    }
+
+    fn observer(&self) -> LiveObserver {
+        LiveObserver { bar: self.bar.clone() }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+struct LiveObserver {
+    bar: ProgressBar,
+}
+
+impl tachy_load::Observer for LiveObserver {
+    fn tick(&mut self, t: &tachy_load::Tick) {
+        self.bar.set_message(render::live_line(t.elapsed.as_secs_f64(), t.requests, t.rps, t.p99_ms, t.errors));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse() {
+        assert_eq!(header("X-A: b c").unwrap(), ("X-A".to_string(), "b c".to_string()));
+        assert!(header("nocolon").unwrap_err().to_string().contains("-H 'Authorization"));
+        assert_eq!(beside(Path::new("out/run.json"), 7), PathBuf::from("out/run.server-7.json"));
+    }
+}
