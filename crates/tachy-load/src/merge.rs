@@ -188,9 +188,6 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
     run.threads = parts.iter().map(|(_, r)| r.run.threads).sum();
     run.rate = parts.iter().map(|(_, r)| r.run.rate).sum::<Option<f64>>();
     run.requests = parts.iter().map(|(_, r)| r.run.requests).sum::<Option<u64>>();
-    if generator.saturated {
-        notes.push("INVALID RUN: a load generator was saturated, so latencies describe tachy, not the server".into());
-    }
     Ok(LoadReport {
         schema: LOAD_SCHEMA.to_string(),
         tachy_version: env!("CARGO_PKG_VERSION").to_string(),

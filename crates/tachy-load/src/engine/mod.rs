@@ -184,6 +184,19 @@ pub fn preflight(settings: &LoadSettings) -> Result<Connector, LoadError> {
     Ok(connector)
 }
 
+/// Raises the soft limit of open files towards the hard limit when `needed` descriptors would
+/// not fit (10k connections need more than the usual 1024).
+fn raise_nofile(needed: u64) {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain syscalls on a local rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && (lim.rlim_cur as u64) < needed {
+            lim.rlim_cur = lim.rlim_max.min(needed as libc::rlim_t);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 fn thread_cpu_secs() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: plain syscall writing into a local timespec.
@@ -233,6 +246,7 @@ pub fn execute(
         .map(|r| if settings.stages.is_empty() { Ramp::constant(r) } else { Ramp::stages(&settings.stages) });
     let conn_ramp = (settings.rate.is_none() && !settings.stages.is_empty()).then(|| Ramp::stages(&settings.stages));
     let connections = settings.max_connections();
+    raise_nofile(connections as u64 + 256);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = if settings.threads == 0 { cores } else { settings.threads }.clamp(1, connections);
     let (count, deadline) = match settings.bound {

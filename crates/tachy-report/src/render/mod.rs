@@ -6,11 +6,13 @@
 //! | JSON     | [`json`]     | `--json`, `--export-json`     |
 //! | CSV      | [`csv`]      | `--export-csv`                |
 //! | Markdown | [`markdown`] | `--export-markdown`           |
+//! | load     | [`load`]     | `tachy load`: text, live line, timeline CSV, JSON |
 
 pub mod csv;
 pub mod dump;
 pub mod json;
 pub mod lint;
+pub mod load;
 pub mod markdown;
 pub mod profile;
 pub mod text;

@@ -91,7 +91,10 @@ impl Outputs<'_> {
         if self.json {
             printer::stdout(json.as_bytes())
         } else {
-            printer::stdout(render::text(report, std::io::stdout().is_terminal()).as_bytes())
+            printer::stdout(
+                render::text(report, std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+                    .as_bytes(),
+            )
         }
     }
 }
