@@ -11,7 +11,8 @@ What it measures (the load tool and the server share the machine's cores):
      alternating between the tools; medians and the tachy/wrk ratio.
   2. Truth: against tachy-test-server answering after exactly 10 ms, tachy's p50 (should be
      10-12 ms); against a server that stalls for 1 s, the open model's corrected p99 (shows the
-     stall) next to the closed model's and wrk's (which hide it: coordinated omission).
+     stall) next to the closed model's (coordinated omission: only one request per
+     connection waits) and wrk's, each checked against Little's law.
   3. Memory: tachy's peak RSS holding 10,000 connections to nginx (and wrk's, for scale).
 
 Needs: `apt-get install nginx-light wrk`; uvicorn is installed into a venv under /tmp.
@@ -78,7 +79,7 @@ http {{
 }}
 """
     )
-    p = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return p
 
@@ -97,6 +98,16 @@ def start_uvicorn(tmp, port):
     )
     wait_port(port)
     return p
+
+
+def stop(p):
+    """SIGTERM (nginx's master then stops its workers) and wait."""
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        stop(p)
+        p.wait()
 
 
 def ms(text):
@@ -168,7 +179,7 @@ def truth(tmp):
         _, p50, p99, _ = run_tachy(url, 10, 5)
         print(f"\nTruth, server answering after exactly 10 ms: tachy p50 {p50:.2f} ms (expected 10-12), p99 {p99:.2f} ms")
     finally:
-        p.kill()
+        stop(p)
     p, url = server("--stall-after", "2s", "--stall", "1s")
     try:
         _, _, p99_open, j = run_tachy(url, 20, 5, ("--rate", "200"))
@@ -176,19 +187,25 @@ def truth(tmp):
         print(f"Truth, server stalling 1 s at t=2 s, open model 200 req/s: corrected p99 {p99_open:.0f} ms "
               f"(the stall shows), {s['late']} late, max lateness {s['max_lateness_ms']:.0f} ms")
     finally:
-        p.kill()
+        stop(p)
     p, url = server("--stall-after", "2s", "--stall", "1s")
     try:
-        _, _, p99_closed, _ = run_tachy(url, 20, 5)
-        print(f"  closed model on the same server: p99 {p99_closed:.1f} ms (one request per connection waited)")
+        rps, _, p99_closed, j = run_tachy(url, 20, 5)
+        mean = j["totals"]["latency"]["mean_ms"]
+        print(f"  tachy closed model on the same server: p99 {p99_closed:.1f} ms (only one request per connection "
+              f"waited); Little's law: {rps:.0f} req/s x mean {mean:.2f} ms = {rps * mean / 1000:.1f} requests in flight (20 connections)")
     finally:
-        p.kill()
+        stop(p)
     p, url = server("--stall-after", "2s", "--stall", "1s")
     try:
-        _, _, p99_wrk = run_wrk(url, 20, 5)
-        print(f"  wrk on the same server: p99 {p99_wrk:.1f} ms (coordinated omission hides the stall)")
+        out = subprocess.run(["wrk", "-t2", "-c20", "-d5s", "--latency", url], capture_output=True, text=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        mean = ms(re.search(r"Latency\s+(\S+)", out).group(1))
+        p99_wrk = ms(re.search(r"99%\s+(\S+)", out).group(1))
+        print(f"  wrk (closed) on the same server: p99 {p99_wrk:.1f} ms; Little's law: {rps:.0f} req/s x mean "
+              f"{mean:.2f} ms = {rps * mean / 1000:.1f} requests in flight (20 connections)")
     finally:
-        p.kill()
+        stop(p)
 
 
 def memory(tmp):
@@ -200,7 +217,7 @@ def memory(tmp):
         wrk = peak_rss_mib(["wrk", "-t2", "-c10000", "-d5s", url])
         print(f"\nMemory at 10,000 connections (peak RSS): tachy {tachy:.1f} MiB, wrk {wrk:.1f} MiB")
     finally:
-        ng.kill()
+        stop(ng)
 
 
 def main():
@@ -226,14 +243,14 @@ def main():
         try:
             throughput("nginx (1 worker)", f"http://127.0.0.1:{port}/", tools, args.rounds, args.duration)
         finally:
-            ng.kill()
+            stop(ng)
         if not args.skip_uvicorn:
             port = free_port()
             uv = start_uvicorn(tmp, port)
             try:
                 throughput("uvicorn hello-world (1 worker)", f"http://127.0.0.1:{port}/", tools, args.rounds, args.duration)
             finally:
-                uv.kill()
+                stop(uv)
         if not args.skip_truth:
             truth(tmp)
         if not args.skip_10k:

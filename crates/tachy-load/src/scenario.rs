@@ -182,7 +182,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             .filter(|(k, _)| !r.headers.contains_key(*k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        headers.extend(r.headers.into_iter());
+        headers.extend(r.headers);
         let expect = r
             .expect_status
             .map(Statuses::into_expect)

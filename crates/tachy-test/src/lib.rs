@@ -1,6 +1,8 @@
 //! Test support shared by tachy's integration tests: the built binary, the real Python
 //! interpreter (never a slow pyenv shim), fixture paths and snapshot redaction.
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

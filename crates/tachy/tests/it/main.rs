@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod dump;
 mod lint;
+mod load;
 mod profile;
 mod top;
 
