@@ -219,3 +219,44 @@ fn rate_max(settings: &LoadSettings) -> f64 {
         settings.stages.iter().map(|s| s.target).fold(0.0, f64::max)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::recorder::Stats;
+
+    fn raw(busy: f64, lag: f64) -> RawRun {
+        RawRun {
+            total: Stats::new(3),
+            endpoints: vec![],
+            timeline: vec![],
+            elapsed: Duration::from_secs(2),
+            interrupted: false,
+            planned: None,
+            sent: 0,
+            late: 0,
+            max_lateness_us: 0,
+            in_flight: 0,
+            threads: 2,
+            busy_share: busy,
+            lag_p99_ms: lag,
+            cpu_secs: 3.0,
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_self_check_flags_a_saturated_generator() {
+        let ok = generator(&raw(0.4, 1.0));
+        assert!(!ok.saturated && ok.reason.is_none());
+        assert_eq!(ok.cpu_percent, 150.0);
+        let busy = generator(&raw(0.95, 1.0));
+        assert!(busy.saturated);
+        assert!(busy.reason.unwrap().contains("busy 95%"));
+        let lag = generator(&raw(0.2, 25.0));
+        assert!(lag.saturated);
+        assert!(lag.reason.unwrap().contains("25.0 ms late"));
+    }
+}

@@ -516,3 +516,78 @@ fn load_profile_pid_samples_the_python_server() {
     assert!(u(&sp["samples"]) > 0, "{sp}");
     assert!(prof.exists(), "the profile is written to --profile-out");
 }
+
+#[test]
+fn load_open_model_ramp_follows_the_stages() {
+    let server = TestServer::start(Behavior::ok_after(Duration::ZERO));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("ramp.toml");
+    // 0 -> 100 req/s over 1 s (50 requests), then 100 req/s for 1 s (100 more): the schedule
+    // plans requests 0..=150.
+    std::fs::write(
+        &scenario,
+        format!(
+            "url = \"{}\"\nrate = 100\n[[request]]\npath = \"/\"\n[[stage]]\nduration = \"1s\"\ntarget = 100\n[[stage]]\nduration = \"1s\"\ntarget = 100\n",
+            server.url("/")
+        ),
+    )
+    .unwrap();
+    let v = load_json(&["--scenario", scenario.to_str().unwrap(), "-c", "10"], 0);
+    assert_eq!(v["run"]["model"], "open");
+    assert_eq!(f(&v["run"]["duration_secs"]), 2.0, "the stages bound the run");
+    let s = &v["schedule"];
+    assert_eq!(u(&s["scheduled"]), 151, "{s}");
+    assert_eq!(u(&s["sent"]) + u(&s["dropped"]), 151, "{s}");
+    let timeline = v["timeline"].as_array().unwrap();
+    let first_rate = f(&timeline[0]["target_rate"]);
+    assert!(first_rate > 0.0 && first_rate < 100.0, "the first second ramps up: {first_rate}");
+}
+
+#[test]
+fn load_closed_model_ramp_opens_connections_over_time() {
+    let server = TestServer::start(Behavior::ok_after(Duration::from_millis(1)));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("ramp.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "url = \"{}\"\n[[request]]\npath = \"/\"\n[[stage]]\nduration = \"1s\"\ntarget = 4\n[[stage]]\nduration = \"1s\"\ntarget = 4\n",
+            server.url("/")
+        ),
+    )
+    .unwrap();
+    let v = load_json(&["--scenario", scenario.to_str().unwrap()], 0);
+    assert_eq!(v["run"]["model"], "closed");
+    assert_eq!(u(&v["run"]["connections"]), 4, "the largest target");
+    let timeline = v["timeline"].as_array().unwrap();
+    assert_eq!(u(&timeline[0]["connections"]), 4, "{timeline:?}");
+    assert!(u(&v["totals"]["ok"]) > 0);
+}
+
+#[test]
+fn load_post_with_headers_body_and_no_keepalive() {
+    let server = TestServer::start(Behavior::ok_after(Duration::ZERO));
+    let v = load_json(
+        &[
+            &server.url("/items"),
+            "-n",
+            "30",
+            "-c",
+            "3",
+            "-m",
+            "post",
+            "-H",
+            "Content-Type: application/json",
+            "--body",
+            "{\"a\": 1}",
+            "--no-keepalive",
+        ],
+        0,
+    );
+    assert_eq!(u(&v["totals"]["ok"]), 30);
+    assert_eq!(v["run"]["keepalive"], false);
+    assert_eq!(v["endpoints"][0]["method"], "POST");
+    assert_eq!(server.requests_seen(), 30);
+    let out = load(&[&server.url("/"), "-n", "1", "-H", "no colon"]);
+    assert_fails_with(&out, "-H 'Authorization");
+}
