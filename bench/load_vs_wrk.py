@@ -120,8 +120,8 @@ def run_wrk(url, conns, secs):
     out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{secs}s", "--latency", url],
                          capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     return rps, p50, p99
 
 
@@ -200,8 +200,8 @@ def truth(tmp):
     try:
         out = subprocess.run(["wrk", "-t2", "-c20", "-d5s", "--latency", url], capture_output=True, text=True).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        mean = ms(re.search(r"Latency\s+(\S+)", out).group(1))
-        p99_wrk = ms(re.search(r"99%\s+(\S+)", out).group(1))
+        mean = ms(re.search(r"^\s+Latency\s+(\S+)", out, re.M).group(1))
+        p99_wrk = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
         print(f"  wrk (closed) on the same server: p99 {p99_wrk:.1f} ms; Little's law: {rps:.0f} req/s x mean "
               f"{mean:.2f} ms = {rps * mean / 1000:.1f} requests in flight (20 connections)")
     finally:
