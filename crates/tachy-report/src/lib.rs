@@ -11,6 +11,7 @@ pub mod dump;
 pub mod format;
 pub mod lint;
 pub mod load;
+pub mod mem;
 pub mod profile;
 pub mod render;
 pub mod top;

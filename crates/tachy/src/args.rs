@@ -39,6 +39,101 @@ pub enum Command {
     /// gates, a server-side profile; `merge` combines runs made on several machines.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Load(LoadArgs),
+    /// Memory profiler for Python: peak (exact) and what was live at it, allocation sites,
+    /// leaks, RSS timeline; flamegraphs, speedscope, pprof; `show` re-renders a saved report.
+    #[command(args_conflicts_with_subcommands = true)]
+    Mem(MemArgs),
+}
+
+/// `tachy mem`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy mem -- python3 app.py\n  tachy mem -o app.mem.json --format flamegraph --format plot -- python3 app.py\n  tachy mem --max-peak 500MB --max-leak 10MB -- python3 job.py\n  tachy mem show app.mem.json --format pprof -o app.pb.gz\n\nSizes: 500MB and 10KB are decimal, 256KiB and 1GiB binary.\nExit codes: 0 ok, 1 a budget was exceeded, 2 tachy failed, 130 Ctrl-C (partial results written)."
+)]
+pub struct MemArgs {
+    #[command(subcommand)]
+    pub action: Option<MemAction>,
+
+    /// Save the report (tachy-mem/1 JSON, re-rendered by `tachy mem show`) to FILE; other
+    /// formats are written beside it.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output formats (repeatable): text, json, flamegraph (live at the peak),
+    /// flamegraph-allocated, flamegraph-leaks, speedscope, pprof, plot (SVG timeline).
+    #[arg(short, long = "format", value_enum, value_name = "FORMAT", global = true)]
+    pub formats: Vec<tachy_report::render::mem::MemFormat>,
+
+    /// Mean bytes allocated between two sampled stacks (e.g. 64KiB, 1MiB).
+    #[arg(long, value_name = "SIZE", default_value = "256KiB", value_parser = parse_size, conflicts_with = "exact")]
+    pub sample_bytes: u64,
+
+    /// Record the stack of every allocation (slower, exact per-site figures).
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Trace child Python processes too (each writes its own capture; all are merged).
+    #[arg(short, long)]
+    pub subprocesses: bool,
+
+    /// Period of the memory timeline.
+    #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// Exit 1 when the peak traced memory exceeds SIZE (e.g. 500MB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_peak: Option<u64>,
+
+    /// Exit 1 when the memory still allocated at exit exceeds SIZE (e.g. 10MB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_leak: Option<u64>,
+
+    /// Keep the raw captures (`<pid>.tmc`, see docs/mem-format.md) in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub keep_captures: Option<PathBuf>,
+
+    /// The Python program to run, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `tachy mem` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MemAction {
+    /// Re-render a report saved with `tachy mem -o`.
+    Show(MemShowArgs),
+}
+
+/// `tachy mem show`.
+#[derive(Debug, Args)]
+pub struct MemShowArgs {
+    /// A report saved with `tachy mem -o`.
+    pub file: PathBuf,
+    /// Write to this file instead of stdout (needed for pprof, which is binary).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// Parses `500MB`, `256KiB`, `1.5GiB` or a number of bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a size like 500MB or 256KiB"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "ki" | "kib" => 1024.0,
+        "mi" | "mib" => 1024.0 * 1024.0,
+        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use B, KB, MB, GB, KiB, MiB or GiB)")),
+    };
+    if !(n.is_finite() && n >= 0.0) {
+        return Err(format!("'{s}' is not a size"));
+    }
+    Ok((n * factor).round() as u64)
 }
 
 /// `tachy load`.
@@ -613,6 +708,16 @@ mod tests {
         assert_eq!(parse_duration("1.5").unwrap().as_millis(), 1500);
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("256KiB").unwrap(), 262_144);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5XB").unwrap_err().contains("unknown unit"));
     }
 
     #[test]

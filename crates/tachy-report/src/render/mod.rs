@@ -7,6 +7,7 @@
 //! | CSV      | [`csv`]      | `--export-csv`                |
 //! | Markdown | [`markdown`] | `--export-markdown`           |
 //! | load     | [`load`]     | `tachy load`: text, live line, timeline CSV, JSON |
+//! | memory   | [`mem`]      | `tachy mem`: text, JSON, flamegraphs, speedscope, pprof, plot |
 
 pub mod csv;
 pub mod dump;
@@ -14,6 +15,7 @@ pub mod json;
 pub mod lint;
 pub mod load;
 pub mod markdown;
+pub mod mem;
 pub mod profile;
 pub mod text;
 pub mod top;

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod dump;
 pub mod lint;
 pub mod load;
+pub mod mem;
 pub mod profile;
 pub mod top;
 
@@ -20,5 +21,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Top(args) => top::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Load(args) => load::run(args, cli.quiet),
+        Command::Mem(args) => mem::run(&args, cli.quiet),
     }
 }

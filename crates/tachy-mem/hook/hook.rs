@@ -1,0 +1,674 @@
+//! The allocator hook that `tachy mem` injects into a Python process (built by `build.rs` as a
+//! standalone `cdylib` with rustc and embedded in the tachy binary; loaded by a `sitecustomize`
+//! bootstrap through `ctypes.PyDLL`, so the GIL is held while it installs itself).
+//!
+//! It wraps CPython's three allocator domains (RAW, MEM, OBJ) with `PyMem_SetAllocator`,
+//! resolving every C API symbol with `dlsym` so one build serves every CPython 3.9+.
+//!
+//! * Exact accounting: each block gets a 16-byte header (requested size, sampled flag, and a
+//!   check word keyed per process), so frees know their size and the live and peak byte
+//!   counters are exact. Blocks allocated before the hook was installed have no valid header
+//!   and pass straight through.
+//! * Sampling: an allocation is sampled with probability `1 - exp(-size / mean)` (a Poisson
+//!   process over allocated bytes, mean `sample_bytes`), weighted by the inverse of that
+//!   probability so totals are unbiased; `sample_bytes == 0` records every allocation. The
+//!   Python stack of a sample is read through the stable C API (`PyEval_GetFrame`,
+//!   `PyFrame_GetCode`, `PyFrame_GetLineNumber`, `PyFrame_GetBack`) before the underlying
+//!   allocation runs, with the cyclic GC disabled meanwhile, and only when this thread holds
+//!   the GIL. The free of a sampled block is recorded too (the header carries the flag).
+//! * Records stream through one buffered writer to `<dir>/<pid>.tmc` (format in
+//!   `docs/mem-format.md`), flushed every 100 ms by a sampler thread that also records the
+//!   live bytes and RSS every `interval_ms`, so a killed process loses at most 100 ms.
+
+#![allow(clippy::missing_safety_doc, non_snake_case, unsafe_op_in_unsafe_fn)]
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+type MallocFn = unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void;
+type CallocFn = unsafe extern "C" fn(*mut c_void, usize, usize) -> *mut c_void;
+type ReallocFn = unsafe extern "C" fn(*mut c_void, *mut c_void, usize) -> *mut c_void;
+type FreeFn = unsafe extern "C" fn(*mut c_void, *mut c_void);
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Allocator {
+    ctx: *mut c_void,
+    malloc: Option<MallocFn>,
+    calloc: Option<CallocFn>,
+    realloc: Option<ReallocFn>,
+    free: Option<FreeFn>,
+}
+
+const EMPTY: Allocator = Allocator { ctx: std::ptr::null_mut(), malloc: None, calloc: None, realloc: None, free: None };
+
+unsafe extern "C" {
+    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    fn getpid() -> c_int;
+    fn pthread_atfork(prepare: Option<unsafe extern "C" fn()>, parent: Option<unsafe extern "C" fn()>, child: Option<unsafe extern "C" fn()>) -> c_int;
+    fn atexit(f: unsafe extern "C" fn()) -> c_int;
+    fn gettid() -> c_int;
+}
+
+/// The C API functions the hook calls, resolved at start.
+struct Api {
+    get_allocator: unsafe extern "C" fn(c_int, *mut Allocator),
+    set_allocator: unsafe extern "C" fn(c_int, *mut Allocator),
+    get_frame: unsafe extern "C" fn() -> *mut c_void,
+    frame_code: unsafe extern "C" fn(*mut c_void) -> *mut c_void,
+    frame_line: unsafe extern "C" fn(*mut c_void) -> c_int,
+    frame_back: unsafe extern "C" fn(*mut c_void) -> *mut c_void,
+    decref: unsafe extern "C" fn(*mut c_void),
+    incref: unsafe extern "C" fn(*mut c_void),
+    getattr: unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void,
+    as_utf8: unsafe extern "C" fn(*mut c_void) -> *const c_char,
+    gil_check: unsafe extern "C" fn() -> c_int,
+    tstate: unsafe extern "C" fn() -> *mut c_void,
+    err_fetch: unsafe extern "C" fn(*mut *mut c_void, *mut *mut c_void, *mut *mut c_void),
+    err_restore: unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void),
+    gc_disable: Option<unsafe extern "C" fn() -> c_int>,
+    gc_enable: Option<unsafe extern "C" fn() -> c_int>,
+}
+
+static mut API: Option<Api> = None;
+static mut ORIG: [Allocator; 3] = [EMPTY; 3];
+static mut KEY: u64 = 0;
+static mut SAMPLE_BYTES: u64 = 0;
+static mut START: Option<Instant> = None;
+static mut ERROR: [u8; 256] = [0; 256];
+
+/// Recording is on (off after a fork in the child, and after the final record).
+static RECORDING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+static PEAK_AT_US: AtomicU64 = AtomicU64::new(0);
+static MARKED_PEAK: AtomicU64 = AtomicU64::new(0);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+static SAMPLES: AtomicU64 = AtomicU64::new(0);
+
+const HEADER: usize = 16;
+const SAMPLED: u64 = 1 << 63;
+const MAX_DEPTH: usize = 128;
+
+struct State {
+    out: BufWriter<File>,
+    codes: HashMap<usize, (u32, u32)>,
+    strings: HashMap<Vec<u8>, u32>,
+    stacks: HashMap<Vec<(u32, u32, u32)>, u32>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+thread_local! {
+    /// Inside one of our hooks: a nested call (pymalloc hands large blocks to the RAW
+    /// domain, which is hooked too) passes straight through, so a block is counted once.
+    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+    static COUNTDOWN: Cell<i64> = const { Cell::new(i64::MIN) };
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+fn now_us() -> u64 {
+    // SAFETY: START is written once before recording starts.
+    unsafe { (*std::ptr::addr_of!(START)).map_or(0, |s| s.elapsed().as_micros() as u64) }
+}
+
+fn rng_next() -> f64 {
+    RNG.with(|r| {
+        let mut x = r.get();
+        if x == 0 {
+            x = (now_us() ^ 0x9E37_79B9_7F4A_7C15) | 1;
+            // SAFETY: plain syscall.
+            x ^= unsafe { gettid() } as u64 * 0x2545_F491_4F6C_DD1D;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        r.set(x);
+        ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    })
+}
+
+fn next_countdown(mean: u64) -> i64 {
+    (-(rng_next().ln()) * mean as f64) as i64 + 1
+}
+
+/// Decides whether an allocation of `size` is sampled, and its weight in bytes.
+fn sample_weight(size: usize) -> Option<u64> {
+    // SAFETY: written once at start.
+    let mean = unsafe { SAMPLE_BYTES };
+    if mean == 0 {
+        return Some(size as u64);
+    }
+    COUNTDOWN.with(|c| {
+        let mut left = c.get();
+        if left == i64::MIN {
+            left = next_countdown(mean);
+        }
+        left -= size as i64;
+        if left > 0 {
+            c.set(left);
+            return None;
+        }
+        c.set(next_countdown(mean));
+        let p = 1.0 - (-(size as f64) / mean as f64).exp();
+        Some(if p > 0.0 { (size as f64 / p).round() as u64 } else { mean })
+    })
+}
+
+unsafe fn write_header(base: *mut u8, size: usize, sampled: bool) {
+    let word = size as u64 | if sampled { SAMPLED } else { 0 };
+    (base as *mut u64).write(word);
+    (base.add(8) as *mut u64).write(word ^ KEY);
+}
+
+/// The header of a block we allocated: (size, sampled), or `None` for a foreign block.
+unsafe fn read_header(p: *mut c_void) -> Option<(usize, bool)> {
+    let base = (p as *mut u8).sub(HEADER);
+    let word = (base as *const u64).read();
+    let check = (base.add(8) as *const u64).read();
+    if word ^ KEY == check { Some(((word & !SAMPLED) as usize, word & SAMPLED != 0)) } else { None }
+}
+
+unsafe fn clear_header(p: *mut c_void) {
+    let base = (p as *mut u8).sub(HEADER);
+    (base.add(8) as *mut u64).write(0);
+}
+
+fn on_alloc(size: usize) {
+    ALLOCS.fetch_add(1, Ordering::Relaxed);
+    ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    let live = LIVE.fetch_add(size as i64, Ordering::Relaxed) + size as i64;
+    if live > 0 && live as u64 > PEAK.load(Ordering::Relaxed) {
+        let live = live as u64;
+        let prev = PEAK.fetch_max(live, Ordering::Relaxed);
+        if live > prev {
+            let marked = MARKED_PEAK.load(Ordering::Relaxed);
+            let step = (marked / 128).clamp(64 << 10, 1 << 20);
+            if live >= marked + step && !BUSY.with(Cell::get) && RECORDING.load(Ordering::Relaxed) {
+                MARKED_PEAK.store(live, Ordering::Relaxed);
+                PEAK_AT_US.store(now_us(), Ordering::Relaxed);
+                with_state(|st| {
+                    let _ = st.out.write_all(&[b'P']);
+                    let _ = st.out.write_all(&now_us().to_le_bytes());
+                    let _ = st.out.write_all(&live.to_le_bytes());
+                });
+            }
+        }
+    }
+}
+
+fn with_state(f: impl FnOnce(&mut State)) {
+    BUSY.with(|b| b.set(true));
+    if let Ok(mut guard) = STATE.lock()
+        && let Some(st) = guard.as_mut()
+    {
+        f(st);
+    }
+    BUSY.with(|b| b.set(false));
+}
+
+/// Reads the current Python stack: (code object, line) pairs, innermost first.
+unsafe fn capture(domain: usize, frames: &mut Vec<(usize, u32)>) {
+    let Some(api) = (*std::ptr::addr_of!(API)).as_ref() else { return };
+    if (api.tstate)().is_null() {
+        return;
+    }
+    if domain == 0 && (api.gil_check)() == 0 {
+        return;
+    }
+    let gc_was = api.gc_disable.map(|f| f());
+    let (mut t, mut v, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+    (api.err_fetch)(&mut t, &mut v, &mut tb);
+    let mut frame = (api.get_frame)();
+    if !frame.is_null() {
+        (api.incref)(frame);
+    }
+    while !frame.is_null() && frames.len() < MAX_DEPTH {
+        let code = (api.frame_code)(frame);
+        let line = (api.frame_line)(frame);
+        frames.push((code as usize, line.max(0) as u32));
+        let back = (api.frame_back)(frame);
+        (api.decref)(frame);
+        frame = back;
+        if !code.is_null() {
+            (api.decref)(code);
+        }
+    }
+    if !frame.is_null() {
+        (api.decref)(frame);
+    }
+    (api.err_restore)(t, v, tb);
+    if gc_was == Some(1)
+        && let Some(enable) = api.gc_enable
+    {
+        enable();
+    }
+}
+
+unsafe fn intern(st: &mut State, text: &[u8]) -> u32 {
+    if let Some(id) = st.strings.get(text) {
+        return *id;
+    }
+    let id = st.strings.len() as u32;
+    st.strings.insert(text.to_vec(), id);
+    let _ = st.out.write_all(&[b'S']);
+    let _ = st.out.write_all(&id.to_le_bytes());
+    let _ = st.out.write_all(&(text.len() as u32).to_le_bytes());
+    let _ = st.out.write_all(text);
+    id
+}
+
+unsafe fn attr_text(api: &Api, obj: *mut c_void, name: &CStr) -> Vec<u8> {
+    let v = (api.getattr)(obj, name.as_ptr());
+    if v.is_null() {
+        let (mut t, mut e, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+        (api.err_fetch)(&mut t, &mut e, &mut tb);
+        for o in [t, e, tb] {
+            if !o.is_null() {
+                (api.decref)(o);
+            }
+        }
+        return b"?".to_vec();
+    }
+    let s = (api.as_utf8)(v);
+    let out = if s.is_null() { b"?".to_vec() } else { CStr::from_ptr(s).to_bytes().to_vec() };
+    (api.decref)(v);
+    out
+}
+
+/// Writes a sample record (and any new strings and stack it needs).
+unsafe fn record_sample(frames: &[(usize, u32)], addr: usize, size: usize, weight: u64) {
+    let Some(api) = (*std::ptr::addr_of!(API)).as_ref() else { return };
+    SAMPLES.fetch_add(1, Ordering::Relaxed);
+    let t = now_us();
+    let tid = gettid() as u32;
+    with_state(|st| {
+        let mut key = Vec::with_capacity(frames.len());
+        for &(code, line) in frames {
+            let names = match st.codes.get(&code) {
+                Some(n) => *n,
+                None => {
+                    let (t0, e0, tb0) = {
+                        let (mut a, mut b, mut c) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+                        (api.err_fetch)(&mut a, &mut b, &mut c);
+                        (a, b, c)
+                    };
+                    let obj = code as *mut c_void;
+                    let mut func = attr_text(api, obj, c"co_qualname");
+                    if func == b"?" {
+                        func = attr_text(api, obj, c"co_name");
+                    }
+                    let file = attr_text(api, obj, c"co_filename");
+                    (api.err_restore)(t0, e0, tb0);
+                    // Keep the code object alive so its address is never reused for another.
+                    (api.incref)(obj);
+                    let n = (intern(st, &func), intern(st, &file));
+                    st.codes.insert(code, n);
+                    n
+                }
+            };
+            key.push((names.0, names.1, line));
+        }
+        let stack = match st.stacks.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = st.stacks.len() as u32;
+                let _ = st.out.write_all(&[b'K']);
+                let _ = st.out.write_all(&id.to_le_bytes());
+                let _ = st.out.write_all(&(key.len() as u16).to_le_bytes());
+                for (f, file, line) in &key {
+                    let _ = st.out.write_all(&f.to_le_bytes());
+                    let _ = st.out.write_all(&file.to_le_bytes());
+                    let _ = st.out.write_all(&line.to_le_bytes());
+                }
+                st.stacks.insert(key, id);
+                id
+            }
+        };
+        let _ = st.out.write_all(&[b'A']);
+        let _ = st.out.write_all(&t.to_le_bytes());
+        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
+        let _ = st.out.write_all(&(size as u64).to_le_bytes());
+        let _ = st.out.write_all(&weight.to_le_bytes());
+        let _ = st.out.write_all(&stack.to_le_bytes());
+        let _ = st.out.write_all(&tid.to_le_bytes());
+    });
+}
+
+fn record_free(addr: usize) {
+    let t = now_us();
+    with_state(|st| {
+        let _ = st.out.write_all(&[b'F']);
+        let _ = st.out.write_all(&t.to_le_bytes());
+        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
+    });
+}
+
+/// Sampling decision and stack, taken before the underlying allocation runs.
+unsafe fn before_alloc(domain: usize, size: usize) -> Option<(u64, Vec<(usize, u32)>)> {
+    if !RECORDING.load(Ordering::Relaxed) || BUSY.with(Cell::get) {
+        return None;
+    }
+    let weight = sample_weight(size)?;
+    BUSY.with(|b| b.set(true));
+    let mut frames = Vec::new();
+    capture(domain, &mut frames);
+    BUSY.with(|b| b.set(false));
+    Some((weight, frames))
+}
+
+unsafe fn after_alloc(sample: Option<(u64, Vec<(usize, u32)>)>, p: *mut c_void, size: usize) {
+    on_alloc(size);
+    if let Some((weight, frames)) = sample {
+        record_sample(&frames, p as usize, size, weight);
+    }
+}
+
+unsafe fn hook_malloc_inner(ctx: *mut c_void, size: usize) -> *mut c_void {
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
+    let sample = before_alloc(d, size);
+    let base = (orig.malloc.unwrap_unchecked())(orig.ctx, total) as *mut u8;
+    if base.is_null() {
+        return std::ptr::null_mut();
+    }
+    write_header(base, size, sample.is_some());
+    let p = base.add(HEADER) as *mut c_void;
+    after_alloc(sample, p, size);
+    p
+}
+
+unsafe fn hook_calloc_inner(ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    let Some(size) = nelem.checked_mul(elsize) else { return std::ptr::null_mut() };
+    let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
+    let sample = before_alloc(d, size);
+    let base = (orig.calloc.unwrap_unchecked())(orig.ctx, 1, total) as *mut u8;
+    if base.is_null() {
+        return std::ptr::null_mut();
+    }
+    write_header(base, size, sample.is_some());
+    let p = base.add(HEADER) as *mut c_void;
+    after_alloc(sample, p, size);
+    p
+}
+
+unsafe fn hook_realloc_inner(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    if p.is_null() {
+        return hook_malloc_inner(ctx, size);
+    }
+    let Some((old, was_sampled)) = read_header(p) else {
+        // A block from before the hook: it stays untracked.
+        return (orig.realloc.unwrap_unchecked())(orig.ctx, p, size);
+    };
+    let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
+    let sample = before_alloc(d, size);
+    clear_header(p);
+    let base = (orig.realloc.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void, total) as *mut u8;
+    if base.is_null() {
+        write_header((p as *mut u8).sub(HEADER), old, was_sampled);
+        return std::ptr::null_mut();
+    }
+    LIVE.fetch_sub(old as i64, Ordering::Relaxed);
+    if was_sampled && RECORDING.load(Ordering::Relaxed) && !BUSY.with(Cell::get) {
+        record_free(p as usize);
+    }
+    write_header(base, size, sample.is_some());
+    let np = base.add(HEADER) as *mut c_void;
+    after_alloc(sample, np, size);
+    np
+}
+
+unsafe fn hook_free_inner(ctx: *mut c_void, p: *mut c_void) {
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    if p.is_null() {
+        return;
+    }
+    match read_header(p) {
+        Some((size, sampled)) => {
+            clear_header(p);
+            LIVE.fetch_sub(size as i64, Ordering::Relaxed);
+            if sampled && RECORDING.load(Ordering::Relaxed) && !BUSY.with(Cell::get) {
+                record_free(p as usize);
+            }
+            (orig.free.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void);
+        }
+        None => (orig.free.unwrap_unchecked())(orig.ctx, p),
+    }
+}
+
+/// Runs `inner` with the nesting flag set, or `direct` when already inside a hook.
+#[inline(always)]
+unsafe fn guarded<R>(direct: impl FnOnce() -> R, inner: impl FnOnce() -> R) -> R {
+    IN_HOOK.with(|h| {
+        if h.get() {
+            direct()
+        } else {
+            h.set(true);
+            let r = inner();
+            h.set(false);
+            r
+        }
+    })
+}
+
+unsafe extern "C" fn hook_malloc(ctx: *mut c_void, size: usize) -> *mut c_void {
+    let orig = ORIG[ctx as usize];
+    guarded(|| (orig.malloc.unwrap_unchecked())(orig.ctx, size), || hook_malloc_inner(ctx, size))
+}
+
+unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
+    let orig = ORIG[ctx as usize];
+    guarded(|| (orig.calloc.unwrap_unchecked())(orig.ctx, nelem, elsize), || hook_calloc_inner(ctx, nelem, elsize))
+}
+
+unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
+    let orig = ORIG[ctx as usize];
+    guarded(|| (orig.realloc.unwrap_unchecked())(orig.ctx, p, size), || hook_realloc_inner(ctx, p, size))
+}
+
+unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {
+    let orig = ORIG[ctx as usize];
+    guarded(|| (orig.free.unwrap_unchecked())(orig.ctx, p), || hook_free_inner(ctx, p))
+}
+
+fn set_error(msg: &str) {
+    // SAFETY: only written before recording starts, from the thread that starts.
+    unsafe {
+        let buf = &mut *std::ptr::addr_of_mut!(ERROR);
+        let n = msg.len().min(buf.len() - 1);
+        buf[..n].copy_from_slice(&msg.as_bytes()[..n]);
+        buf[n] = 0;
+    }
+}
+
+unsafe fn sym(name: &CStr) -> Result<*mut c_void, String> {
+    let p = dlsym(std::ptr::null_mut(), name.as_ptr());
+    if p.is_null() { Err(name.to_string_lossy().into_owned()) } else { Ok(p) }
+}
+
+unsafe fn resolve() -> Result<Api, String> {
+    macro_rules! f {
+        ($name:literal) => {
+            std::mem::transmute::<*mut c_void, _>(sym($name)?)
+        };
+    }
+    let tstate = match sym(c"PyThreadState_GetUnchecked") {
+        Ok(p) => p,
+        Err(_) => sym(c"_PyThreadState_UncheckedGet")?,
+    };
+    Ok(Api {
+        get_allocator: f!(c"PyMem_GetAllocator"),
+        set_allocator: f!(c"PyMem_SetAllocator"),
+        get_frame: f!(c"PyEval_GetFrame"),
+        frame_code: f!(c"PyFrame_GetCode"),
+        frame_line: f!(c"PyFrame_GetLineNumber"),
+        frame_back: f!(c"PyFrame_GetBack"),
+        decref: f!(c"Py_DecRef"),
+        incref: f!(c"Py_IncRef"),
+        getattr: f!(c"PyObject_GetAttrString"),
+        as_utf8: f!(c"PyUnicode_AsUTF8"),
+        gil_check: f!(c"PyGILState_Check"),
+        tstate: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(tstate),
+        err_fetch: f!(c"PyErr_Fetch"),
+        err_restore: f!(c"PyErr_Restore"),
+        gc_disable: sym(c"PyGC_Disable").ok().map(|p| std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> c_int>(p)),
+        gc_enable: sym(c"PyGC_Enable").ok().map(|p| std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> c_int>(p)),
+    })
+}
+
+fn rss_bytes() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/statm") else { return 0 };
+    let pages: u64 = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+fn counter_record(st: &mut State) {
+    let _ = st.out.write_all(&[b'C']);
+    let _ = st.out.write_all(&now_us().to_le_bytes());
+    let _ = st.out.write_all(&(LIVE.load(Ordering::Relaxed).max(0) as u64).to_le_bytes());
+    let _ = st.out.write_all(&rss_bytes().to_le_bytes());
+    let _ = st.out.write_all(&ALLOCS.load(Ordering::Relaxed).to_le_bytes());
+    let _ = st.out.write_all(&ALLOC_BYTES.load(Ordering::Relaxed).to_le_bytes());
+}
+
+unsafe extern "C" fn in_child() {
+    // A forked child shares the parent's file: it stops recording (headers still work).
+    RECORDING.store(false, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn at_c_exit() {
+    tachy_mem_finish();
+}
+
+/// Starts tracing into `<dir>/<pid>.tmc`. Returns 0, or 1 with [`tachy_mem_error`] set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tachy_mem_start(dir: *const c_char, sample_bytes: u64, interval_ms: u64) -> c_int {
+    if RECORDING.load(Ordering::SeqCst) {
+        return 0;
+    }
+    let api = match resolve() {
+        Ok(api) => api,
+        Err(name) => {
+            set_error(&format!("this Python does not export the C API symbol {name} that tachy mem needs"));
+            return 1;
+        }
+    };
+    let dir = CStr::from_ptr(dir).to_string_lossy().into_owned();
+    let pid = getpid();
+    let path = format!("{dir}/{pid}.tmc");
+    let file = match File::create(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            set_error(&format!("cannot create {path}: {e}"));
+            return 1;
+        }
+    };
+    START = Some(Instant::now());
+    SAMPLE_BYTES = sample_bytes;
+    let seed = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64))
+        ^ (pid as u64).rotate_left(32)
+        ^ (&path as *const String as u64);
+    KEY = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let start_unix_ns =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let _ = out.write_all(b"TACHYMEM");
+    let _ = out.write_all(&1u32.to_le_bytes());
+    let _ = out.write_all(&(pid as u32).to_le_bytes());
+    let _ = out.write_all(&sample_bytes.to_le_bytes());
+    let _ = out.write_all(&start_unix_ns.to_le_bytes());
+    *STATE.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(State { out, codes: HashMap::new(), strings: HashMap::new(), stacks: HashMap::new() });
+    for d in 0..3 {
+        let mut a = EMPTY;
+        (api.get_allocator)(d as c_int, &mut a);
+        ORIG[d] = a;
+    }
+    API = Some(api);
+    let api = (*std::ptr::addr_of!(API)).as_ref().unwrap_unchecked();
+    RECORDING.store(true, Ordering::SeqCst);
+    for d in 0..3 {
+        let mut a = Allocator {
+            ctx: d as *mut c_void,
+            malloc: Some(hook_malloc),
+            calloc: Some(hook_calloc),
+            realloc: Some(hook_realloc),
+            free: Some(hook_free),
+        };
+        (api.set_allocator)(d as c_int, &mut a);
+    }
+    pthread_atfork(None, None, Some(in_child));
+    atexit(at_c_exit);
+    let interval = Duration::from_millis(interval_ms.max(1));
+    let _ = std::thread::Builder::new().name("tachy-mem".into()).spawn(move || {
+        let mut last_flush = Instant::now();
+        while RECORDING.load(Ordering::Relaxed) {
+            std::thread::sleep(interval);
+            if !RECORDING.load(Ordering::Relaxed) {
+                break;
+            }
+            with_state(|st| {
+                counter_record(st);
+                if last_flush.elapsed() >= Duration::from_millis(100) {
+                    let _ = st.out.flush();
+                    last_flush = Instant::now();
+                }
+            });
+        }
+    });
+    0
+}
+
+/// The last start error, as a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tachy_mem_error() -> *const c_char {
+    std::ptr::addr_of!(ERROR) as *const c_char
+}
+
+/// Marks the moment the program's code finished (Python `atexit`): what is live now leaked.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tachy_mem_exit_marker() {
+    if !RECORDING.load(Ordering::SeqCst) {
+        return;
+    }
+    with_state(|st| {
+        counter_record(st);
+        let _ = st.out.write_all(&[b'X']);
+        let _ = st.out.write_all(&now_us().to_le_bytes());
+        let _ = st.out.flush();
+    });
+}
+
+/// Writes the final record and stops recording (C `atexit`, after Python finalised).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tachy_mem_finish() {
+    if !RECORDING.load(Ordering::SeqCst) {
+        return;
+    }
+    with_state(|st| {
+        counter_record(st);
+        let _ = st.out.write_all(&[b'E']);
+        let _ = st.out.write_all(&now_us().to_le_bytes());
+        let _ = st.out.write_all(&PEAK.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.write_all(&PEAK_AT_US.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.write_all(&ALLOCS.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.write_all(&ALLOC_BYTES.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.write_all(&SAMPLES.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.flush();
+    });
+    RECORDING.store(false, Ordering::SeqCst);
+}

@@ -1,0 +1,141 @@
+//! `tachy mem`: arguments -> settings -> run the program under the allocator hook -> report
+//! -> text on stdout, the saved report and other formats beside it -> exit 1 on a budget.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use tachy_mem::MemSettings;
+use tachy_report::mem::{MemEnd, MemReport};
+use tachy_report::render::mem::{self as render, MemFormat};
+
+use crate::ExitStatus;
+use crate::args::{MemAction, MemArgs, MemShowArgs};
+use crate::printer;
+
+/// Runs `tachy mem` or `tachy mem show`.
+pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
+    if let Some(MemAction::Show(show_args)) = &args.action {
+        return show(show_args, &args.formats);
+    }
+    if args.command.is_empty() {
+        bail!("no command to profile: write it after --, e.g. `tachy mem -- python3 app.py`");
+    }
+    let mut settings = MemSettings::new(args.command.clone());
+    settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes.max(1) };
+    settings.subprocesses = args.subprocesses;
+    settings.interval = args.interval;
+    settings.max_peak = args.max_peak;
+    settings.max_leak = args.max_leak;
+    settings.keep_captures = args.keep_captures.clone();
+    let outcome = tachy_mem::run(&settings)?;
+    let report = &outcome.report;
+
+    let formats = if args.formats.is_empty() { vec![MemFormat::Text] } else { args.formats.clone() };
+    let base = match &args.output {
+        Some(out) => {
+            let json = render::json(report)?;
+            std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
+            printer::info(quiet, &format!("Wrote the memory report to {}", out.display()));
+            strip_json(out)
+        }
+        None => PathBuf::from(format!("tachy-mem-{}", report.pids.first().copied().unwrap_or(0))),
+    };
+    for &format in formats.iter().filter(|f| **f != MemFormat::Text) {
+        if format == MemFormat::Json && args.output.is_some() {
+            continue;
+        }
+        let path = PathBuf::from(format!("{}.{}", base.display(), format.extension()));
+        match render::render(report, format, false) {
+            Ok(bytes) => {
+                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+                printer::info(quiet, &format!("Wrote {} to {}", format_name(format), path.display()));
+            }
+            Err(e) => printer::warn(&format!("{}: {e}", format_name(format))),
+        }
+    }
+    if formats.contains(&MemFormat::Text) {
+        printer::stdout(&render::render(report, MemFormat::Text, color())?)?;
+    }
+    Ok(verdict(report))
+}
+
+fn verdict(report: &MemReport) -> ExitStatus {
+    if report.end == MemEnd::Interrupted {
+        ExitStatus::Interrupted
+    } else if report.budgets_passed() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn format_name(f: MemFormat) -> String {
+    format!("{f:?}").to_lowercase()
+}
+
+/// `app.mem.json` -> `app.mem`, `run.json` -> `run`.
+fn strip_json(path: &Path) -> PathBuf {
+    let s = path.display().to_string();
+    PathBuf::from(s.strip_suffix(".json").unwrap_or(&s))
+}
+
+fn format_from_extension(path: &Path) -> Option<MemFormat> {
+    let s = path.to_string_lossy();
+    [
+        (".speedscope.json", MemFormat::Speedscope),
+        (".allocated.svg", MemFormat::FlamegraphAllocated),
+        (".leaks.svg", MemFormat::FlamegraphLeaks),
+        (".plot.svg", MemFormat::Plot),
+        (".svg", MemFormat::Flamegraph),
+        (".pb.gz", MemFormat::Pprof),
+        (".json", MemFormat::Json),
+        (".txt", MemFormat::Text),
+    ]
+    .into_iter()
+    .find(|(ext, _)| s.ends_with(ext))
+    .map(|(_, f)| f)
+}
+
+fn show(args: &MemShowArgs, formats: &[MemFormat]) -> Result<ExitStatus> {
+    let report = tachy_mem::load(&args.file)?;
+    match &args.output {
+        Some(out) => {
+            let format = match formats {
+                [] => format_from_extension(out).unwrap_or(MemFormat::Text),
+                [one] => *one,
+                _ => bail!("give one --format when writing to a file with -o"),
+            };
+            let bytes = render::render(&report, format, false)?;
+            std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        None => {
+            let formats = if formats.is_empty() { vec![MemFormat::Text] } else { formats.to_vec() };
+            for format in formats {
+                if format.is_binary() {
+                    bail!("pprof output is binary: write it to a file with -o FILE.pb.gz");
+                }
+                printer::stdout(&render::render(&report, format, format == MemFormat::Text && color())?)?;
+            }
+        }
+    }
+    Ok(verdict(&report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(format_from_extension(Path::new("a.svg")), Some(MemFormat::Flamegraph));
+        assert_eq!(format_from_extension(Path::new("a.leaks.svg")), Some(MemFormat::FlamegraphLeaks));
+        assert_eq!(format_from_extension(Path::new("a.pb.gz")), Some(MemFormat::Pprof));
+        assert_eq!(format_from_extension(Path::new("a.bin")), None);
+        assert_eq!(strip_json(Path::new("x/app.mem.json")), PathBuf::from("x/app.mem"));
+    }
+}
