@@ -45,6 +45,8 @@ pub struct MemSettings {
     pub max_leak: Option<u64>,
     /// Keep the raw captures in this folder.
     pub keep_captures: Option<PathBuf>,
+    /// Extra environment variables for the program.
+    pub env: Vec<(String, String)>,
 }
 
 impl MemSettings {
@@ -58,6 +60,7 @@ impl MemSettings {
             max_peak: None,
             max_leak: None,
             keep_captures: None,
+            env: Vec::new(),
         }
     }
 }
@@ -129,6 +132,7 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
         ("TACHY_MEM_INTERVAL".into(), settings.interval.as_millis().max(1).to_string().into()),
         ("TACHY_MEM_CHILDREN".into(), if settings.subprocesses { "1" } else { "0" }.into()),
     ];
+    spec.env.extend(settings.env.iter().map(|(k, v)| (k.into(), v.into())));
     spec.stdout = OutputMode::Inherit;
     spec.stderr = OutputMode::Inherit;
     spec.inherit_stdin = true;

@@ -1,0 +1,126 @@
+//! The hook inside real interpreters, through the library API: exact peaks, sites, leaks,
+//! threads, a missing C API symbol, and a process killed mid-run.
+
+use std::path::{Path, PathBuf};
+
+use tachy_mem::{MemError, MemSettings};
+use tachy_report::mem::MemEnd;
+
+const MIB: u64 = 1024 * 1024;
+
+fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn settings(py: &Path, script: &Path) -> MemSettings {
+    MemSettings::new(vec![py.display().to_string(), script.display().to_string()])
+}
+
+const TRUTH: &str = "\
+LEAK = []
+
+def make_peak():
+    blocks = []
+    for _ in range(100):
+        blocks.append(bytearray(1 << 20))
+    return len(blocks)
+
+def leak():
+    for _ in range(24):
+        LEAK.append(bytearray(1 << 20))
+
+make_peak()
+leak()
+";
+
+fn interpreters() -> Vec<PathBuf> {
+    let mut v = vec![tachy_test::python().to_path_buf()];
+    if Path::new("/usr/bin/python3.11").exists() {
+        v.push("/usr/bin/python3.11".into());
+    }
+    v
+}
+
+#[test]
+fn peak_sites_and_leaks_are_right_on_every_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(dir.path(), "truth.py", TRUTH);
+    for py in interpreters() {
+        let out = tachy_mem::run(&settings(&py, &s)).unwrap();
+        let r = out.report;
+        assert_eq!(r.end, MemEnd::Exited, "{py:?}");
+        assert!(
+            r.peak.traced_bytes >= 100 * MIB && r.peak.traced_bytes <= 105 * MIB + 8 * MIB,
+            "{py:?}: {}",
+            r.peak.traced_bytes
+        );
+        let top = &r.peak_sites[0];
+        assert_eq!((top.function.as_str(), top.line), ("make_peak", 6), "{py:?}: {top:?}");
+        assert!(top.file.ends_with("truth.py"));
+        let leak = &r.leak_sites[0];
+        assert_eq!((leak.function.as_str(), leak.line), ("leak", 11), "{py:?}: {leak:?}");
+        let leaked = r.leaked_bytes as f64 / MIB as f64;
+        assert!((16.0..=32.0).contains(&leaked), "{py:?}: leaked {leaked} MiB (24 MiB, sampled)");
+        assert!(r.python_version.as_deref().is_some_and(|v| v.starts_with("3.")));
+    }
+}
+
+#[test]
+fn every_allocation_is_recorded_with_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(dir.path(), "small.py", "def f():\n    return [str(i) for i in range(20000)]\nx = f()\n");
+    let mut st = settings(tachy_test::python(), &s);
+    st.sample_bytes = 0;
+    let r = tachy_mem::run(&st).unwrap().report;
+    assert_eq!(r.sample_bytes, 0);
+    assert!(r.totals.samples >= 20000, "{}", r.totals.samples);
+    assert!(r.allocated_sites.iter().any(|x| x.line == 2 && x.file.ends_with("small.py")));
+}
+
+#[test]
+fn threads_are_traced() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "threads.py",
+        "import threading\nKEEP = []\ndef work():\n    KEEP.append([bytearray(1 << 20) for _ in range(8)])\nts = [threading.Thread(target=work) for _ in range(4)]\nfor t in ts: t.start()\nfor t in ts: t.join()\n",
+    );
+    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
+    assert!(r.peak.traced_bytes >= 32 * MIB, "{}", r.peak.traced_bytes);
+    assert!(r.peak_sites.iter().any(|x| x.line == 4), "{:?}", r.peak_sites);
+}
+
+#[test]
+fn a_missing_symbol_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(dir.path(), "x.py", "x = 1\n");
+    let mut st = settings(tachy_test::python(), &s);
+    st.env.push(("TACHY_MEM_TEST_HIDE_SYMBOL".into(), "PyFrame_GetBack".into()));
+    match tachy_mem::run(&st) {
+        Err(MemError::HookFailed(msg)) => assert!(msg.contains("PyFrame_GetBack"), "{msg}"),
+        other => panic!("expected a hook failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_killed_program_keeps_what_was_captured() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "die.py",
+        "import os, signal, time\nkeep = [bytearray(1 << 20) for _ in range(30)]\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    );
+    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
+    assert_eq!(r.end, MemEnd::Killed);
+    assert!(r.peak.traced_bytes >= 30 * MIB, "{}", r.peak.traced_bytes);
+    assert!(r.notes.iter().any(|n| n.contains("signal 9")), "{:?}", r.notes);
+}
+
+#[test]
+fn a_program_that_is_not_python_is_refused() {
+    let err = tachy_mem::run(&MemSettings::new(vec!["/bin/true".into()])).unwrap_err();
+    assert!(matches!(err, MemError::NotPython { .. }), "{err}");
+    assert!(err.to_string().contains("no Python process"));
+}
