@@ -22,7 +22,6 @@
 
 #![allow(clippy::missing_safety_doc, non_snake_case, unsafe_op_in_unsafe_fn)]
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fs::File;
@@ -92,6 +91,8 @@ static PEAK_AT_US: AtomicU64 = AtomicU64::new(0);
 static MARKED_PEAK: AtomicU64 = AtomicU64::new(0);
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+static RAW_ALLOCS: AtomicU64 = AtomicU64::new(0);
+static RAW_ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
 static SAMPLES: AtomicU64 = AtomicU64::new(0);
 
 const HEADER: usize = 16;
@@ -107,61 +108,154 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
-thread_local! {
-    /// Inside one of our hooks: a nested call (pymalloc hands large blocks to the RAW
-    /// domain, which is hooked too) passes straight through, so a block is counted once.
-    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
-    static BUSY: Cell<bool> = const { Cell::new(false) };
-    static COUNTDOWN: Cell<i64> = const { Cell::new(i64::MIN) };
-    static RNG: Cell<u64> = const { Cell::new(0) };
+/// Sampling state of one allocation path.
+struct Sampler {
+    /// Bytes left until the next sample.
+    countdown: AtomicI64,
+    rng: AtomicU64,
 }
+
+/// MEM and OBJ are only called with the GIL held, so their state needs no atomic
+/// read-modify-write and no thread-local: the GIL serialises every update (relaxed loads and
+/// stores are plain moves). RAW may be called without the GIL: it uses atomic adds.
+static GIL_SAMPLER: Sampler = Sampler { countdown: AtomicI64::new(i64::MIN), rng: AtomicU64::new(0) };
+static RAW_SAMPLER: Mutex<(i64, u64)> = Mutex::new((i64::MIN, 0));
+/// Inside a MEM/OBJ hook (the GIL holder): nested calls, such as pymalloc handing a large
+/// block to the RAW domain or the C API calls made while reading a stack, pass through.
+static GIL_IN_HOOK: AtomicBool = AtomicBool::new(false);
+/// Live bytes of the MEM/OBJ domains (updated under the GIL).
+static GIL_LIVE: AtomicI64 = AtomicI64::new(0);
 
 fn now_us() -> u64 {
     // SAFETY: START is written once before recording starts.
     unsafe { (*std::ptr::addr_of!(START)).map_or(0, |s| s.elapsed().as_micros() as u64) }
 }
 
-fn rng_next() -> f64 {
-    RNG.with(|r| {
-        let mut x = r.get();
-        if x == 0 {
-            x = (now_us() ^ 0x9E37_79B9_7F4A_7C15) | 1;
-            // SAFETY: plain syscall.
-            x ^= unsafe { gettid() } as u64 * 0x2545_F491_4F6C_DD1D;
-        }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        r.set(x);
-        ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    })
+fn xorshift(mut x: u64) -> u64 {
+    if x == 0 {
+        x = (now_us() ^ 0x9E37_79B9_7F4A_7C15) | 1;
+        // SAFETY: plain syscall.
+        x ^= unsafe { gettid() } as u64 * 0x2545_F491_4F6C_DD1D;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
 }
 
-fn next_countdown(mean: u64) -> i64 {
-    (-(rng_next().ln()) * mean as f64) as i64 + 1
+fn exponential(x: u64, mean: u64) -> i64 {
+    let u = ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    (-(u.ln()) * mean as f64) as i64 + 1
 }
 
-/// Decides whether an allocation of `size` is sampled, and its weight in bytes.
-fn sample_weight(size: usize) -> Option<u64> {
+fn weight_of(size: usize, mean: u64) -> u64 {
+    let p = 1.0 - (-(size as f64) / mean as f64).exp();
+    if p > 0.0 { (size as f64 / p).round() as u64 } else { mean }
+}
+
+/// Decides whether an allocation of `size` is sampled (MEM/OBJ, under the GIL), and its
+/// weight in bytes.
+#[inline(always)]
+fn sample_weight_gil(size: usize) -> Option<u64> {
     // SAFETY: written once at start.
     let mean = unsafe { SAMPLE_BYTES };
     if mean == 0 {
         return Some(size as u64);
     }
-    COUNTDOWN.with(|c| {
-        let mut left = c.get();
-        if left == i64::MIN {
-            left = next_countdown(mean);
-        }
-        left -= size as i64;
-        if left > 0 {
-            c.set(left);
-            return None;
-        }
-        c.set(next_countdown(mean));
-        let p = 1.0 - (-(size as f64) / mean as f64).exp();
-        Some(if p > 0.0 { (size as f64 / p).round() as u64 } else { mean })
-    })
+    let s = &GIL_SAMPLER;
+    let mut left = s.countdown.load(Ordering::Relaxed);
+    if left == i64::MIN {
+        let x = xorshift(s.rng.load(Ordering::Relaxed));
+        s.rng.store(x, Ordering::Relaxed);
+        left = exponential(x, mean);
+    }
+    left -= size as i64;
+    if left > 0 {
+        s.countdown.store(left, Ordering::Relaxed);
+        return None;
+    }
+    let x = xorshift(s.rng.load(Ordering::Relaxed));
+    s.rng.store(x, Ordering::Relaxed);
+    s.countdown.store(exponential(x, mean), Ordering::Relaxed);
+    Some(weight_of(size, mean))
+}
+
+/// The same for RAW, which may run without the GIL.
+fn sample_weight_raw(size: usize) -> Option<u64> {
+    // SAFETY: written once at start.
+    let mean = unsafe { SAMPLE_BYTES };
+    if mean == 0 {
+        return Some(size as u64);
+    }
+    let mut g = RAW_SAMPLER.lock().unwrap_or_else(|e| e.into_inner());
+    if g.0 == i64::MIN {
+        g.1 = xorshift(g.1);
+        g.0 = exponential(g.1, mean);
+    }
+    g.0 -= size as i64;
+    if g.0 > 0 {
+        return None;
+    }
+    g.1 = xorshift(g.1);
+    g.0 = exponential(g.1, mean);
+    Some(weight_of(size, mean))
+}
+
+fn live_now() -> i64 {
+    GIL_LIVE.load(Ordering::Relaxed) + LIVE.load(Ordering::Relaxed)
+}
+
+#[inline(always)]
+fn on_alloc(gil: bool, size: usize) {
+    if gil {
+        GIL_LIVE.store(GIL_LIVE.load(Ordering::Relaxed) + size as i64, Ordering::Relaxed);
+        ALLOCS.store(ALLOCS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        ALLOC_BYTES.store(ALLOC_BYTES.load(Ordering::Relaxed) + size as u64, Ordering::Relaxed);
+    } else {
+        LIVE.fetch_add(size as i64, Ordering::Relaxed);
+        RAW_ALLOCS.fetch_add(1, Ordering::Relaxed);
+        RAW_ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    }
+    let now = live_now();
+    if now > 0 && now as u64 > PEAK.load(Ordering::Relaxed) {
+        new_peak(now as u64);
+    }
+}
+
+#[inline(always)]
+fn on_free(gil: bool, size: usize) {
+    if gil {
+        GIL_LIVE.store(GIL_LIVE.load(Ordering::Relaxed) - size as i64, Ordering::Relaxed);
+    } else {
+        LIVE.fetch_sub(size as i64, Ordering::Relaxed);
+    }
+}
+
+#[cold]
+fn new_peak(live: u64) {
+    let prev = PEAK.fetch_max(live, Ordering::Relaxed);
+    if live <= prev {
+        return;
+    }
+    let marked = MARKED_PEAK.load(Ordering::Relaxed);
+    let step = (marked / 128).clamp(64 << 10, 1 << 20);
+    if live >= marked + step && RECORDING.load(Ordering::Relaxed) {
+        MARKED_PEAK.store(live, Ordering::Relaxed);
+        PEAK_AT_US.store(now_us(), Ordering::Relaxed);
+        with_state(|st| {
+            let _ = st.out.write_all(&[b'P']);
+            let _ = st.out.write_all(&now_us().to_le_bytes());
+            let _ = st.out.write_all(&live.to_le_bytes());
+        });
+    }
+}
+
+fn with_state(f: impl FnOnce(&mut State)) {
+    if let Ok(mut guard) = STATE.lock()
+        && let Some(st) = guard.as_mut()
+    {
+        f(st);
+    }
 }
 
 unsafe fn write_header(base: *mut u8, size: usize, sampled: bool) {
@@ -171,6 +265,7 @@ unsafe fn write_header(base: *mut u8, size: usize, sampled: bool) {
 }
 
 /// The header of a block we allocated: (size, sampled), or `None` for a foreign block.
+#[inline(always)]
 unsafe fn read_header(p: *mut c_void) -> Option<(usize, bool)> {
     let base = (p as *mut u8).sub(HEADER);
     let word = (base as *const u64).read();
@@ -181,39 +276,6 @@ unsafe fn read_header(p: *mut c_void) -> Option<(usize, bool)> {
 unsafe fn clear_header(p: *mut c_void) {
     let base = (p as *mut u8).sub(HEADER);
     (base.add(8) as *mut u64).write(0);
-}
-
-fn on_alloc(size: usize) {
-    ALLOCS.fetch_add(1, Ordering::Relaxed);
-    ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
-    let live = LIVE.fetch_add(size as i64, Ordering::Relaxed) + size as i64;
-    if live > 0 && live as u64 > PEAK.load(Ordering::Relaxed) {
-        let live = live as u64;
-        let prev = PEAK.fetch_max(live, Ordering::Relaxed);
-        if live > prev {
-            let marked = MARKED_PEAK.load(Ordering::Relaxed);
-            let step = (marked / 128).clamp(64 << 10, 1 << 20);
-            if live >= marked + step && !BUSY.with(Cell::get) && RECORDING.load(Ordering::Relaxed) {
-                MARKED_PEAK.store(live, Ordering::Relaxed);
-                PEAK_AT_US.store(now_us(), Ordering::Relaxed);
-                with_state(|st| {
-                    let _ = st.out.write_all(&[b'P']);
-                    let _ = st.out.write_all(&now_us().to_le_bytes());
-                    let _ = st.out.write_all(&live.to_le_bytes());
-                });
-            }
-        }
-    }
-}
-
-fn with_state(f: impl FnOnce(&mut State)) {
-    BUSY.with(|b| b.set(true));
-    if let Ok(mut guard) = STATE.lock()
-        && let Some(st) = guard.as_mut()
-    {
-        f(st);
-    }
-    BUSY.with(|b| b.set(false));
 }
 
 /// Reads the current Python stack: (code object, line) pairs, innermost first.
@@ -354,27 +416,31 @@ fn record_free(addr: usize) {
 }
 
 /// Sampling decision and stack, taken before the underlying allocation runs.
-unsafe fn before_alloc(domain: usize, size: usize) -> Option<(u64, Vec<(usize, u32)>)> {
-    if !RECORDING.load(Ordering::Relaxed) || BUSY.with(Cell::get) {
+#[inline(always)]
+unsafe fn before_alloc(d: usize, size: usize) -> Option<(u64, Vec<(usize, u32)>)> {
+    let weight = if d == 0 { sample_weight_raw(size) } else { sample_weight_gil(size) }?;
+    if !RECORDING.load(Ordering::Relaxed) {
         return None;
     }
-    let weight = sample_weight(size)?;
-    BUSY.with(|b| b.set(true));
-    let mut frames = Vec::new();
-    capture(domain, &mut frames);
-    BUSY.with(|b| b.set(false));
-    Some((weight, frames))
+    Some(take_stack(d, weight))
 }
 
-unsafe fn after_alloc(sample: Option<(u64, Vec<(usize, u32)>)>, p: *mut c_void, size: usize) {
-    on_alloc(size);
+#[cold]
+unsafe fn take_stack(d: usize, weight: u64) -> (u64, Vec<(usize, u32)>) {
+    let mut frames = Vec::new();
+    capture(d, &mut frames);
+    (weight, frames)
+}
+
+#[inline(always)]
+unsafe fn after_alloc(d: usize, sample: Option<(u64, Vec<(usize, u32)>)>, p: *mut c_void, size: usize) {
+    on_alloc(d != 0, size);
     if let Some((weight, frames)) = sample {
         record_sample(&frames, p as usize, size, weight);
     }
 }
 
-unsafe fn hook_malloc_inner(ctx: *mut c_void, size: usize) -> *mut c_void {
-    let d = ctx as usize;
+unsafe fn hook_malloc_inner(d: usize, size: usize) -> *mut c_void {
     let orig = ORIG[d];
     let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
     let sample = before_alloc(d, size);
@@ -384,12 +450,11 @@ unsafe fn hook_malloc_inner(ctx: *mut c_void, size: usize) -> *mut c_void {
     }
     write_header(base, size, sample.is_some());
     let p = base.add(HEADER) as *mut c_void;
-    after_alloc(sample, p, size);
+    after_alloc(d, sample, p, size);
     p
 }
 
-unsafe fn hook_calloc_inner(ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
-    let d = ctx as usize;
+unsafe fn hook_calloc_inner(d: usize, nelem: usize, elsize: usize) -> *mut c_void {
     let orig = ORIG[d];
     let Some(size) = nelem.checked_mul(elsize) else { return std::ptr::null_mut() };
     let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
@@ -400,15 +465,14 @@ unsafe fn hook_calloc_inner(ctx: *mut c_void, nelem: usize, elsize: usize) -> *m
     }
     write_header(base, size, sample.is_some());
     let p = base.add(HEADER) as *mut c_void;
-    after_alloc(sample, p, size);
+    after_alloc(d, sample, p, size);
     p
 }
 
-unsafe fn hook_realloc_inner(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
-    let d = ctx as usize;
+unsafe fn hook_realloc_inner(d: usize, p: *mut c_void, size: usize) -> *mut c_void {
     let orig = ORIG[d];
     if p.is_null() {
-        return hook_malloc_inner(ctx, size);
+        return hook_malloc_inner(d, size);
     }
     let Some((old, was_sampled)) = read_header(p) else {
         // A block from before the hook: it stays untracked.
@@ -422,18 +486,17 @@ unsafe fn hook_realloc_inner(ctx: *mut c_void, p: *mut c_void, size: usize) -> *
         write_header((p as *mut u8).sub(HEADER), old, was_sampled);
         return std::ptr::null_mut();
     }
-    LIVE.fetch_sub(old as i64, Ordering::Relaxed);
-    if was_sampled && RECORDING.load(Ordering::Relaxed) && !BUSY.with(Cell::get) {
+    on_free(d != 0, old);
+    if was_sampled && RECORDING.load(Ordering::Relaxed) {
         record_free(p as usize);
     }
     write_header(base, size, sample.is_some());
     let np = base.add(HEADER) as *mut c_void;
-    after_alloc(sample, np, size);
+    after_alloc(d, sample, np, size);
     np
 }
 
-unsafe fn hook_free_inner(ctx: *mut c_void, p: *mut c_void) {
-    let d = ctx as usize;
+unsafe fn hook_free_inner(d: usize, p: *mut c_void) {
     let orig = ORIG[d];
     if p.is_null() {
         return;
@@ -441,8 +504,8 @@ unsafe fn hook_free_inner(ctx: *mut c_void, p: *mut c_void) {
     match read_header(p) {
         Some((size, sampled)) => {
             clear_header(p);
-            LIVE.fetch_sub(size as i64, Ordering::Relaxed);
-            if sampled && RECORDING.load(Ordering::Relaxed) && !BUSY.with(Cell::get) {
+            on_free(d != 0, size);
+            if sampled && RECORDING.load(Ordering::Relaxed) {
                 record_free(p as usize);
             }
             (orig.free.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void);
@@ -451,39 +514,44 @@ unsafe fn hook_free_inner(ctx: *mut c_void, p: *mut c_void) {
     }
 }
 
-/// Runs `inner` with the nesting flag set, or `direct` when already inside a hook.
+/// Runs `inner`, or `direct` for a call nested inside a MEM/OBJ hook (RAW calls made by
+/// pymalloc, and every allocation made while a stack is read or a record written).
 #[inline(always)]
-unsafe fn guarded<R>(direct: impl FnOnce() -> R, inner: impl FnOnce() -> R) -> R {
-    IN_HOOK.with(|h| {
-        if h.get() {
-            direct()
-        } else {
-            h.set(true);
-            let r = inner();
-            h.set(false);
-            r
-        }
-    })
+unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce() -> R) -> R {
+    if GIL_IN_HOOK.load(Ordering::Relaxed) {
+        return direct();
+    }
+    if d == 0 {
+        return inner();
+    }
+    GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    let r = inner();
+    GIL_IN_HOOK.store(false, Ordering::Relaxed);
+    r
 }
 
 unsafe extern "C" fn hook_malloc(ctx: *mut c_void, size: usize) -> *mut c_void {
-    let orig = ORIG[ctx as usize];
-    guarded(|| (orig.malloc.unwrap_unchecked())(orig.ctx, size), || hook_malloc_inner(ctx, size))
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    guarded(d, || (orig.malloc.unwrap_unchecked())(orig.ctx, size), || hook_malloc_inner(d, size))
 }
 
 unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
-    let orig = ORIG[ctx as usize];
-    guarded(|| (orig.calloc.unwrap_unchecked())(orig.ctx, nelem, elsize), || hook_calloc_inner(ctx, nelem, elsize))
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    guarded(d, || (orig.calloc.unwrap_unchecked())(orig.ctx, nelem, elsize), || hook_calloc_inner(d, nelem, elsize))
 }
 
 unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
-    let orig = ORIG[ctx as usize];
-    guarded(|| (orig.realloc.unwrap_unchecked())(orig.ctx, p, size), || hook_realloc_inner(ctx, p, size))
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    guarded(d, || (orig.realloc.unwrap_unchecked())(orig.ctx, p, size), || hook_realloc_inner(d, p, size))
 }
 
 unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {
-    let orig = ORIG[ctx as usize];
-    guarded(|| (orig.free.unwrap_unchecked())(orig.ctx, p), || hook_free_inner(ctx, p))
+    let d = ctx as usize;
+    let orig = ORIG[d];
+    guarded(d, || (orig.free.unwrap_unchecked())(orig.ctx, p), || hook_free_inner(d, p))
 }
 
 fn set_error(msg: &str) {
@@ -545,10 +613,10 @@ fn rss_bytes() -> u64 {
 fn counter_record(st: &mut State) {
     let _ = st.out.write_all(&[b'C']);
     let _ = st.out.write_all(&now_us().to_le_bytes());
-    let _ = st.out.write_all(&(LIVE.load(Ordering::Relaxed).max(0) as u64).to_le_bytes());
+    let _ = st.out.write_all(&(live_now().max(0) as u64).to_le_bytes());
     let _ = st.out.write_all(&rss_bytes().to_le_bytes());
-    let _ = st.out.write_all(&ALLOCS.load(Ordering::Relaxed).to_le_bytes());
-    let _ = st.out.write_all(&ALLOC_BYTES.load(Ordering::Relaxed).to_le_bytes());
+    let _ = st.out.write_all(&(ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed)).to_le_bytes());
+    let _ = st.out.write_all(&(ALLOC_BYTES.load(Ordering::Relaxed) + RAW_ALLOC_BYTES.load(Ordering::Relaxed)).to_le_bytes());
 }
 
 unsafe extern "C" fn in_child() {
@@ -671,8 +739,8 @@ pub unsafe extern "C" fn tachy_mem_finish() {
         let _ = st.out.write_all(&now_us().to_le_bytes());
         let _ = st.out.write_all(&PEAK.load(Ordering::Relaxed).to_le_bytes());
         let _ = st.out.write_all(&PEAK_AT_US.load(Ordering::Relaxed).to_le_bytes());
-        let _ = st.out.write_all(&ALLOCS.load(Ordering::Relaxed).to_le_bytes());
-        let _ = st.out.write_all(&ALLOC_BYTES.load(Ordering::Relaxed).to_le_bytes());
+        let _ = st.out.write_all(&(ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed)).to_le_bytes());
+        let _ = st.out.write_all(&(ALLOC_BYTES.load(Ordering::Relaxed) + RAW_ALLOC_BYTES.load(Ordering::Relaxed)).to_le_bytes());
         let _ = st.out.write_all(&SAMPLES.load(Ordering::Relaxed).to_le_bytes());
         let _ = st.out.flush();
     });

@@ -5,6 +5,7 @@ mod cli;
 mod dump;
 mod lint;
 mod load;
+mod mem;
 mod profile;
 mod top;
 
