@@ -250,11 +250,26 @@ fn new_peak(live: u64) {
     }
 }
 
+/// Frees of sampled blocks that could not take the writer lock (made while it was held,
+/// e.g. by a reference dropped while a stack was being recorded). Written first by the next
+/// writer, so a free always precedes a later sample at the same address.
+static PENDING_FREES: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
 fn with_state(f: impl FnOnce(&mut State)) {
     if let Ok(mut guard) = STATE.lock()
         && let Some(st) = guard.as_mut()
     {
+        drain_pending(st);
         f(st);
+    }
+}
+
+fn drain_pending(st: &mut State) {
+    let mut pending = PENDING_FREES.lock().unwrap_or_else(|e| e.into_inner());
+    for (t, addr) in pending.drain(..) {
+        let _ = st.out.write_all(&[b'F']);
+        let _ = st.out.write_all(&t.to_le_bytes());
+        let _ = st.out.write_all(&addr.to_le_bytes());
     }
 }
 
@@ -287,6 +302,12 @@ unsafe fn capture(domain: usize, frames: &mut Vec<(usize, u32)>) {
     if domain == 0 && (api.gil_check)() == 0 {
         return;
     }
+    // A RAW allocation on the GIL holder: the C API calls below allocate through MEM/OBJ,
+    // which must pass straight through, as they do inside a MEM/OBJ hook.
+    let raw = domain == 0;
+    if raw {
+        GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    }
     let gc_was = api.gc_disable.map(|f| f());
     let (mut t, mut v, mut tb) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
     (api.err_fetch)(&mut t, &mut v, &mut tb);
@@ -313,6 +334,9 @@ unsafe fn capture(domain: usize, frames: &mut Vec<(usize, u32)>) {
         && let Some(enable) = api.gc_enable
     {
         enable();
+    }
+    if raw {
+        GIL_IN_HOOK.store(false, Ordering::Relaxed);
     }
 }
 
@@ -406,13 +430,21 @@ unsafe fn record_sample(frames: &[(usize, u32)], addr: usize, size: usize, weigh
     });
 }
 
+/// Records the free of a sampled block; never blocks on the writer (a free can happen while
+/// this thread holds it), deferring the record instead.
 fn record_free(addr: usize) {
     let t = now_us();
-    with_state(|st| {
-        let _ = st.out.write_all(&[b'F']);
-        let _ = st.out.write_all(&t.to_le_bytes());
-        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
-    });
+    match STATE.try_lock() {
+        Ok(mut guard) => {
+            if let Some(st) = guard.as_mut() {
+                drain_pending(st);
+                let _ = st.out.write_all(&[b'F']);
+                let _ = st.out.write_all(&t.to_le_bytes());
+                let _ = st.out.write_all(&(addr as u64).to_le_bytes());
+            }
+        }
+        Err(_) => PENDING_FREES.lock().unwrap_or_else(|e| e.into_inner()).push((t, addr as u64)),
+    }
 }
 
 /// Sampling decision and stack, taken before the underlying allocation runs.
@@ -436,7 +468,15 @@ unsafe fn take_stack(d: usize, weight: u64) -> (u64, Vec<(usize, u32)>) {
 unsafe fn after_alloc(d: usize, sample: Option<(u64, Vec<(usize, u32)>)>, p: *mut c_void, size: usize) {
     on_alloc(d != 0, size);
     if let Some((weight, frames)) = sample {
+        // RAW with a stack means this thread holds the GIL: name lookups must not re-enter.
+        let raw_with_stack = d == 0 && !frames.is_empty();
+        if raw_with_stack {
+            GIL_IN_HOOK.store(true, Ordering::Relaxed);
+        }
         record_sample(&frames, p as usize, size, weight);
+        if raw_with_stack {
+            GIL_IN_HOOK.store(false, Ordering::Relaxed);
+        }
     }
 }
 
@@ -514,18 +554,20 @@ unsafe fn hook_free_inner(d: usize, p: *mut c_void) {
     }
 }
 
-/// Runs `inner`, or `direct` for a call nested inside a MEM/OBJ hook (RAW calls made by
-/// pymalloc, and every allocation made while a stack is read or a record written).
+/// Runs `inner`, or `direct` for an allocation nested inside a MEM/OBJ hook (RAW calls made
+/// by pymalloc, and every allocation made while a stack is read): those get no header.
+/// Frees and reallocs always look for a header (a nested call may free a block we
+/// allocated), so they never take the direct path for a block of ours.
 #[inline(always)]
-unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce() -> R) -> R {
+unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce(bool) -> R) -> R {
     if GIL_IN_HOOK.load(Ordering::Relaxed) {
         return direct();
     }
     if d == 0 {
-        return inner();
+        return inner(false);
     }
     GIL_IN_HOOK.store(true, Ordering::Relaxed);
-    let r = inner();
+    let r = inner(true);
     GIL_IN_HOOK.store(false, Ordering::Relaxed);
     r
 }
@@ -533,25 +575,53 @@ unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce() 
 unsafe extern "C" fn hook_malloc(ctx: *mut c_void, size: usize) -> *mut c_void {
     let d = ctx as usize;
     let orig = ORIG[d];
-    guarded(d, || (orig.malloc.unwrap_unchecked())(orig.ctx, size), || hook_malloc_inner(d, size))
+    guarded(d, || (orig.malloc.unwrap_unchecked())(orig.ctx, size), |_| hook_malloc_inner(d, size))
 }
 
 unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
     let d = ctx as usize;
     let orig = ORIG[d];
-    guarded(d, || (orig.calloc.unwrap_unchecked())(orig.ctx, nelem, elsize), || hook_calloc_inner(d, nelem, elsize))
+    guarded(d, || (orig.calloc.unwrap_unchecked())(orig.ctx, nelem, elsize), |_| hook_calloc_inner(d, nelem, elsize))
 }
 
 unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
     let d = ctx as usize;
+    if GIL_IN_HOOK.load(Ordering::Relaxed) || d == 0 {
+        // Nested, or RAW (possibly concurrent with a MEM/OBJ hook on another thread): keep
+        // headers right without sampling.
+        return realloc_quiet(d, p, size);
+    }
+    GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    let r = hook_realloc_inner(d, p, size);
+    GIL_IN_HOOK.store(false, Ordering::Relaxed);
+    r
+}
+
+/// Realloc that keeps headers and counts right but takes no sample.
+unsafe fn realloc_quiet(d: usize, p: *mut c_void, size: usize) -> *mut c_void {
     let orig = ORIG[d];
-    guarded(d, || (orig.realloc.unwrap_unchecked())(orig.ctx, p, size), || hook_realloc_inner(d, p, size))
+    if p.is_null() || read_header(p).is_none() {
+        return (orig.realloc.unwrap_unchecked())(orig.ctx, p, size);
+    }
+    let Some((old, was_sampled)) = read_header(p) else { return std::ptr::null_mut() };
+    let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
+    clear_header(p);
+    let base = (orig.realloc.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void, total) as *mut u8;
+    if base.is_null() {
+        write_header((p as *mut u8).sub(HEADER), old, was_sampled);
+        return std::ptr::null_mut();
+    }
+    on_free(d != 0, old);
+    if was_sampled && RECORDING.load(Ordering::Relaxed) {
+        record_free(p as usize);
+    }
+    write_header(base, size, false);
+    on_alloc(d != 0, size);
+    base.add(HEADER) as *mut c_void
 }
 
 unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {
-    let d = ctx as usize;
-    let orig = ORIG[d];
-    guarded(d, || (orig.free.unwrap_unchecked())(orig.ctx, p), || hook_free_inner(d, p))
+    hook_free_inner(ctx as usize, p)
 }
 
 fn set_error(msg: &str) {

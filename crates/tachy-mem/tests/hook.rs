@@ -124,3 +124,27 @@ fn a_program_that_is_not_python_is_refused() {
     assert!(matches!(err, MemError::NotPython { .. }), "{err}");
     assert!(err.to_string().contains("no Python process"));
 }
+
+/// Threads start and stop (thread states come from the RAW domain, without the GIL) while
+/// the main thread allocates and frees: with dense sampling, nothing may crash or corrupt the
+/// heap (this once aborted with "munmap_chunk(): invalid pointer").
+#[test]
+fn threads_starting_and_stopping_under_dense_sampling() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "stress.py",
+        "import json, sys, threading, time\n\
+         def work(i):\n    data = [{'k': str(j) * 50, 'v': list(range(20))} for j in range(200)]\n    json.loads(json.dumps(data))\n    time.sleep(0.001)\n\
+         for round in range(int(sys.argv[1])):\n    ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n    for t in ts: t.start()\n    junk = [bytearray(4096) for _ in range(500)]\n    del junk\n    for t in ts: t.join()\n\
+         print('ok')\n",
+    );
+    for (sample_bytes, rounds) in [(512, "20"), (0, "2")] {
+        let mut st = settings(tachy_test::python(), &s);
+        st.command.push(rounds.into());
+        st.sample_bytes = sample_bytes;
+        let r = tachy_mem::run(&st).unwrap().report;
+        assert_eq!((r.end, r.exit_code), (MemEnd::Exited, Some(0)), "sample_bytes {sample_bytes}: {:?}", r.notes);
+        assert!(r.totals.samples > 0);
+    }
+}
