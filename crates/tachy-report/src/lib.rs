@@ -15,6 +15,7 @@ pub mod mem;
 pub mod profile;
 pub mod render;
 pub mod top;
+pub mod watch;
 
 pub use bench::BenchReport;
 pub use profile::Profile;

@@ -14,6 +14,7 @@ mod compare;
 mod robust;
 mod significance;
 mod summary;
+mod trend;
 
 pub use bootstrap::{BOOTSTRAP_SELECT_MAX, DEFAULT_RESAMPLES, RatioEstimate, median_ratio};
 pub use ci::{ConfidenceInterval, median_ci};
@@ -21,3 +22,4 @@ pub use compare::{COMPARE_CI_LEVEL, COMPARE_SEED, Comparison, DEFAULT_ALPHA, com
 pub use robust::{OUTLIER_THRESHOLD, mad, modified_z_scores, outliers};
 pub use significance::{MW_EXACT_MAX_PAIRS, MannWhitney, MwMethod, mann_whitney_u};
 pub use summary::{SUMMARY_CI_LEVEL, Summary, mean, median, percentile, stddev, summarize};
+pub use trend::{Trend, theil_sen};

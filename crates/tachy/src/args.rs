@@ -43,6 +43,69 @@ pub enum Command {
     /// leaks, RSS timeline; flamegraphs, speedscope, pprof; `show` re-renders a saved report.
     #[command(args_conflicts_with_subcommands = true)]
     Mem(MemArgs),
+    /// Monitor a process (tree): CPU, memory (RSS/USS/PSS), threads, fds, TCP, I/O; robust
+    /// leak detection, alerts, CSV/JSONL timelines, an SVG plot and a Prometheus endpoint.
+    Watch(WatchArgs),
+}
+
+/// `tachy watch`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy watch --pid 1234 --alert 'rss>150MB' --alert 'growth>5MB/h'\n  tachy watch --interval 100ms --duration 1m --csv app.csv --plot app.svg -- python3 app.py\n  tachy watch --pid 1234 --children --prometheus 127.0.0.1:9184\n\nAlerts: rss|uss|pss|swap|vms>SIZE (150MB, 1GiB), growth>RATE (5MB/h), cpu>PCT (90%),\n        threads|fds|tcp|tcp_<state>>N, with > >= < <=.\nExit codes: 0 no alert fired, 1 an alert fired, 2 tachy failed, 130 Ctrl-C."
+)]
+pub struct WatchArgs {
+    /// Watch this running process.
+    #[arg(short, long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+
+    /// Include every descendant process (per process and summed).
+    #[arg(long)]
+    pub children: bool,
+
+    /// Sampling period.
+    #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// Stop after this long (default: until the process exits or Ctrl-C).
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Alert expression (repeatable), e.g. 'rss>150MB', 'growth>5MB/h', 'cpu>90%'.
+    #[arg(short, long, value_name = "EXPR")]
+    pub alert: Vec<String>,
+
+    /// Run this shell command on every alert firing or clearing (TACHY_ALERT,
+    /// TACHY_ALERT_STATE, TACHY_ALERT_VALUE, TACHY_ALERT_THRESHOLD, TACHY_PID in its environment).
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Option<String>,
+
+    /// Window of the memory growth fit.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub growth_window: std::time::Duration,
+
+    /// Stream one CSV row per sample (totals) to FILE, flushed as it goes.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Stream one JSON line per sample (every process) to FILE, flushed as it goes.
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+
+    /// Draw RSS and CPU over time, with alert thresholds, to FILE (SVG) at the end.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (a bare port binds 127.0.0.1).
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
+
+    /// Print the end report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The command to launch and watch, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// `tachy mem`.

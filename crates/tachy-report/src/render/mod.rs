@@ -8,6 +8,7 @@
 //! | Markdown | [`markdown`] | `--export-markdown`           |
 //! | load     | [`load`]     | `tachy load`: text, live line, timeline CSV, JSON |
 //! | memory   | [`mem`]      | `tachy mem`: text, JSON, flamegraphs, speedscope, pprof, plot |
+//! | watch    | [`watch`]    | `tachy watch`: text, live view, alert lines, CSV/JSON lines, plot, JSON |
 
 pub mod csv;
 pub mod dump;
@@ -19,6 +20,7 @@ pub mod mem;
 pub mod profile;
 pub mod text;
 pub mod top;
+pub mod watch;
 
 /// A renderer failed (only writers that can fail, such as CSV, return this).
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ pub mod load;
 pub mod mem;
 pub mod profile;
 pub mod top;
+pub mod watch;
 
 /// Dispatches to the command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -22,5 +23,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Lint(args) => lint::run(&args),
         Command::Load(args) => load::run(args, cli.quiet),
         Command::Mem(args) => mem::run(&args, cli.quiet),
+        Command::Watch(args) => watch::run(&args, cli.quiet),
     }
 }

@@ -1,0 +1,475 @@
+//! The sampling loop: reads the process (tree) every interval on a deadline schedule, derives
+//! CPU rates and the memory growth, evaluates alerts, feeds the observer and the Prometheus
+//! exporter, and builds the end report.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use tachy_report::watch::{
+    AlertEvent, Growth, Metrics, ProcessSample, Sample, SeriesStats, TimelinePoint, WATCH_SCHEMA, WatchEnd, WatchReport,
+};
+
+use crate::WatchError;
+use crate::alert::{Alert, Alerts};
+use crate::procfs::{self, ProcError, RawProcess};
+use crate::prometheus::Exporter;
+
+/// Most points used for one growth fit (older windows are thinned evenly).
+const GROWTH_POINTS: usize = 120;
+/// Fewest samples before a growth estimate is given.
+const GROWTH_MIN_SAMPLES: usize = 5;
+/// Most points of the report's timeline.
+const TIMELINE_POINTS: usize = 2000;
+/// The TCP tables are read at most this often (each read walks the kernel's whole table).
+const TCP_EVERY: Duration = Duration::from_secs(1);
+
+/// What to watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A running process.
+    Pid(u32),
+    /// Launch this command (stdio passes through) and watch it until it exits.
+    Launch(Vec<String>),
+}
+
+/// Resolved options of one watch.
+#[derive(Debug, Clone)]
+pub struct WatchSettings {
+    /// The target.
+    pub target: Target,
+    /// Include every descendant process.
+    pub children: bool,
+    /// Sampling period.
+    pub interval: Duration,
+    /// Stop after this long (default: until the process exits or Ctrl-C).
+    pub duration: Option<Duration>,
+    /// Alerts.
+    pub alerts: Vec<Alert>,
+    /// Window of the growth fit.
+    pub growth_window: Duration,
+    /// Serve `/metrics` here.
+    pub prometheus: Option<String>,
+    /// Run this shell command on every alert event (the alert is in its environment).
+    pub on_alert: Option<String>,
+}
+
+impl WatchSettings {
+    /// Defaults for a target.
+    pub fn new(target: Target) -> Self {
+        WatchSettings {
+            target,
+            children: false,
+            interval: Duration::from_secs(1),
+            duration: None,
+            alerts: Vec::new(),
+            growth_window: Duration::from_secs(60),
+            prometheus: None,
+            on_alert: None,
+        }
+    }
+}
+
+/// Receives samples and events as they happen.
+pub trait Observer {
+    /// The watch started on `pid`; the exporter (if any) listens on `prometheus`.
+    fn started(&mut self, _pid: u32, _command: &str, _prometheus: Option<std::net::SocketAddr>) {}
+    /// A sample was taken; `firing` lists the alerts firing now.
+    fn sample(&mut self, _sample: &Sample, _firing: &[String]) {}
+    /// An alert fired or cleared.
+    fn event(&mut self, _event: &AlertEvent) {}
+}
+
+/// Ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
+
+fn self_cpu_secs() -> f64 {
+    // SAFETY: plain syscall writing into a local rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[derive(Default)]
+struct Running {
+    min: f64,
+    max: f64,
+    sum: f64,
+    n: u64,
+    last: f64,
+}
+
+impl Running {
+    fn add(&mut self, v: f64) {
+        if self.n == 0 {
+            self.min = v;
+            self.max = v;
+        }
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+        self.n += 1;
+        self.last = v;
+    }
+}
+
+fn series_values(m: &Metrics, processes: usize) -> Vec<(&'static str, Option<f64>)> {
+    let cpu = match (m.cpu_user_percent, m.cpu_system_percent) {
+        (Some(u), Some(s)) => Some(u + s),
+        _ => None,
+    };
+    vec![
+        ("rss_bytes", m.rss_bytes.map(|v| v as f64)),
+        ("uss_bytes", m.uss_bytes.map(|v| v as f64)),
+        ("pss_bytes", m.pss_bytes.map(|v| v as f64)),
+        ("swap_bytes", m.swap_bytes.map(|v| v as f64)),
+        ("cpu_percent", cpu),
+        ("threads", m.threads.map(|v| v as f64)),
+        ("fds", m.fds.map(|v| v as f64)),
+        ("tcp_connections", m.tcp.as_ref().map(|t| t.values().sum::<u64>() as f64)),
+        ("processes", Some(processes as f64)),
+    ]
+}
+
+/// Thins `points` evenly to at most `max`, keeping the first and last.
+fn thin<T: Clone>(points: &[T], max: usize) -> Vec<T> {
+    if points.len() <= max {
+        return points.to_vec();
+    }
+    let step = (points.len() - 1) as f64 / (max - 1) as f64;
+    (0..max).map(|i| points[((i as f64 * step).round() as usize).min(points.len() - 1)].clone()).collect()
+}
+
+/// Growth is called only over at least this span (half the window, at most 5 s), so the
+/// interpreter's start-up does not look like a leak.
+fn min_span(window: Duration) -> f64 {
+    (window.as_secs_f64() / 2.0).min(5.0)
+}
+
+fn growth(window: &VecDeque<(f64, f64)>, metric: &str, length: Duration) -> Option<Growth> {
+    if window.len() < GROWTH_MIN_SAMPLES {
+        return None;
+    }
+    let pts: Vec<(f64, f64)> = thin(&window.iter().copied().collect::<Vec<_>>(), GROWTH_POINTS);
+    let t = tachy_stats::theil_sen(&pts, 0.95)?;
+    let span = window.back()?.0 - window.front()?.0;
+    Some(Growth {
+        metric: metric.to_string(),
+        bytes_per_hour: t.slope * 3600.0,
+        low_bytes_per_hour: t.low * 3600.0,
+        high_bytes_per_hour: t.high * 3600.0,
+        level: t.level,
+        samples: window.len() as u64,
+        window_secs: span,
+        growing: t.rising() && span >= min_span(length) && window.len() >= 2 * GROWTH_MIN_SAMPLES,
+    })
+}
+
+fn spawn_on_alert(cmd: &str, e: &AlertEvent, pid: u32) {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("TACHY_ALERT", &e.alert)
+        .env(
+            "TACHY_ALERT_STATE",
+            match e.state {
+                tachy_report::watch::AlertState::Firing => "firing",
+                tachy_report::watch::AlertState::Cleared => "cleared",
+            },
+        )
+        .env("TACHY_ALERT_VALUE", format!("{}", e.value))
+        .env("TACHY_ALERT_THRESHOLD", format!("{}", e.threshold))
+        .env("TACHY_ALERT_UNIT", &e.unit)
+        .env("TACHY_ALERT_TIME", &e.time)
+        .env("TACHY_PID", pid.to_string())
+        .stdin(Stdio::null())
+        .spawn();
+    // Reaped on a thread so a slow hook never delays sampling.
+    if let Ok(mut c) = child {
+        let _ = std::thread::Builder::new().name("tachy-on-alert".into()).spawn(move || {
+            let _ = c.wait();
+        });
+    }
+}
+
+/// Watches until the duration elapses, the root process exits or `should_stop` (Ctrl-C).
+pub fn run(
+    settings: &WatchSettings,
+    observer: &mut dyn Observer,
+    should_stop: &dyn Fn() -> bool,
+) -> Result<WatchReport, WatchError> {
+    if settings.interval < Duration::from_millis(10) {
+        return Err(WatchError::InvalidSetting("--interval must be at least 10ms".into()));
+    }
+    let exporter = settings.prometheus.as_deref().map(Exporter::start).transpose()?;
+    let mut child: Option<Child> = None;
+    let root = match &settings.target {
+        Target::Pid(pid) => {
+            procfs::read(*pid).map_err(|e| match e {
+                ProcError::NoSuchProcess(p) => WatchError::NoSuchProcess(p),
+                other => WatchError::Proc(other),
+            })?;
+            *pid
+        }
+        Target::Launch(cmd) => {
+            let Some(program) = cmd.first() else {
+                return Err(WatchError::InvalidSetting("no command to watch".into()));
+            };
+            let c = Command::new(program).args(&cmd[1..]).spawn().map_err(|e| WatchError::Spawn {
+                command: cmd.join(" "),
+                reason: if e.kind() == std::io::ErrorKind::NotFound {
+                    "command not found".into()
+                } else {
+                    e.to_string()
+                },
+            })?;
+            let pid = c.id();
+            child = Some(c);
+            pid
+        }
+    };
+    // Right after a launch the child may not have exec'd yet: name it by the command given.
+    let command = match &settings.target {
+        Target::Launch(cmd) => cmd.join(" "),
+        Target::Pid(_) => procfs::read_opts(root, false)
+            .map(|p| if p.cmdline.is_empty() { p.comm } else { p.cmdline })
+            .unwrap_or_default(),
+    };
+    observer.started(root, &command, exporter.as_ref().map(Exporter::local_addr));
+
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let cpu0 = self_cpu_secs();
+    let mut alerts = Alerts::new(settings.alerts.clone());
+    let mut prev: HashMap<u32, (RawProcess, Instant)> = HashMap::new();
+    let mut window: VecDeque<(f64, f64)> = VecDeque::new();
+    let mut running: BTreeMap<&'static str, Running> = BTreeMap::new();
+    let mut timeline: Vec<TimelinePoint> = Vec::new();
+    let mut events = Vec::new();
+    let mut unavailable: BTreeSet<String> = BTreeSet::new();
+    let mut last_growth = None;
+    let mut samples = 0u64;
+    let mut exit_code = None;
+    let mut notes = Vec::new();
+    let mut k: u32 = 0;
+    let mut last_tcp: Option<Instant> = None;
+    let end = loop {
+        if should_stop() {
+            break WatchEnd::Interrupted;
+        }
+        if let Some(c) = child.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            exit_code = status.code();
+            break WatchEnd::TargetExited;
+        }
+        let now = Instant::now();
+        let t_secs = now.duration_since(started).as_secs_f64();
+        let with_tcp = last_tcp.is_none_or(|t: Instant| now.duration_since(t) >= TCP_EVERY);
+        if with_tcp {
+            last_tcp = Some(now);
+        }
+        let root_raw = match procfs::read_opts(root, with_tcp) {
+            Ok(p) => p,
+            Err(ProcError::NoSuchProcess(_)) => {
+                if let Some(c) = child.as_mut()
+                    && let Ok(status) = c.wait()
+                {
+                    exit_code = status.code();
+                }
+                break WatchEnd::TargetExited;
+            }
+            Err(e) => return Err(WatchError::Proc(e)),
+        };
+        let mut raws = vec![root_raw];
+        if settings.children {
+            raws.extend(procfs::descendants(root).into_iter().filter_map(|p| procfs::read_opts(p, with_tcp).ok()));
+        }
+        let mut processes = Vec::with_capacity(raws.len());
+        let mut next_prev = HashMap::with_capacity(raws.len());
+        for mut raw in raws {
+            if !with_tcp && let Some((p, _)) = prev.get(&raw.pid) {
+                raw.tcp.clone_from(&p.tcp);
+            }
+            let dt_prev = prev.get(&raw.pid).filter(|(p, _)| p.starttime_ticks == raw.starttime_ticks);
+            let metrics = match dt_prev {
+                Some((p, at)) => procfs::metrics(Some(p), &raw, now.duration_since(*at).as_secs_f64()),
+                None => procfs::metrics(None, &raw, 0.0),
+            };
+            for u in procfs::unavailable(&raw) {
+                unavailable.insert(u);
+            }
+            let cmd = if raw.cmdline.is_empty() { raw.comm.clone() } else { raw.cmdline.clone() };
+            processes.push(ProcessSample { pid: raw.pid, ppid: raw.ppid, command: cmd, metrics });
+            next_prev.insert(raw.pid, (raw, now));
+        }
+        prev = next_prev;
+        let total = if processes.len() == 1 {
+            processes[0].metrics.clone()
+        } else {
+            procfs::sum(&processes.iter().map(|p| &p.metrics).collect::<Vec<_>>())
+        };
+        // Memory growth on RSS (USS when RSS is shared... RSS is what alerts usually mean).
+        if let Some(rss) = total.rss_bytes {
+            window.push_back((t_secs, rss as f64));
+            while window.front().is_some_and(|(t, _)| t_secs - t > settings.growth_window.as_secs_f64()) {
+                window.pop_front();
+            }
+        }
+        let g = growth(&window, "rss", settings.growth_window);
+        if g.is_some() {
+            last_growth.clone_from(&g);
+        }
+        let sample = Sample { t_secs, time: rfc3339(SystemTime::now()), processes, total, growth: g };
+        for (name, v) in series_values(&sample.total, sample.processes.len()) {
+            if let Some(v) = v {
+                running.entry(name).or_default().add(v);
+            }
+        }
+        timeline.push(TimelinePoint {
+            t_secs,
+            rss_bytes: sample.total.rss_bytes.unwrap_or(0),
+            cpu_percent: sample.total.cpu_user_percent.unwrap_or(0.0) + sample.total.cpu_system_percent.unwrap_or(0.0),
+        });
+        for e in alerts.observe(&sample) {
+            if let Some(cmd) = &settings.on_alert {
+                spawn_on_alert(cmd, &e, root);
+            }
+            observer.event(&e);
+            events.push(e);
+        }
+        let firing = alerts.firing();
+        if let Some(x) = &exporter {
+            x.update(&sample, &alerts.states());
+        }
+        observer.sample(&sample, &firing);
+        samples += 1;
+        if settings.duration.is_some_and(|d| started.elapsed() >= d) {
+            break WatchEnd::Duration;
+        }
+        // Deadline schedule: sample k+1 at start + (k+1) * interval, never drifting.
+        k += 1;
+        let next = started + settings.interval * k;
+        loop {
+            let now = Instant::now();
+            if now >= next || should_stop() {
+                break;
+            }
+            std::thread::sleep((next - now).min(Duration::from_millis(50)));
+        }
+        if Instant::now().duration_since(next) > settings.interval {
+            // Far behind (suspended machine): skip ahead instead of bursting.
+            k = (started.elapsed().as_secs_f64() / settings.interval.as_secs_f64()) as u32;
+        }
+    };
+    let duration = started.elapsed().as_secs_f64();
+    if let Some(mut c) = child.take()
+        && end == WatchEnd::Interrupted
+    {
+        // A launched program stops with tachy (it got the terminal's Ctrl-C too, usually).
+        // SAFETY: plain syscall on our own child.
+        unsafe {
+            libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            match c.try_wait() {
+                Ok(Some(status)) => {
+                    exit_code = status.code();
+                    break;
+                }
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    break;
+                }
+            }
+        }
+    }
+    match end {
+        WatchEnd::TargetExited => {
+            notes.push(format!("process {root} exited after {duration:.1} s; the timeline up to then is kept"))
+        }
+        WatchEnd::Interrupted => notes.push("interrupted by Ctrl-C".into()),
+        WatchEnd::Duration => {}
+    }
+    if samples == 0 {
+        notes.push("no sample was taken: the process ended at once".into());
+    }
+    let self_cpu_percent = if duration > 0.0 { (self_cpu_secs() - cpu0) / duration * 100.0 } else { 0.0 };
+    Ok(WatchReport {
+        schema: WATCH_SCHEMA.into(),
+        tachy_version: env!("CARGO_PKG_VERSION").into(),
+        pid: root,
+        command,
+        children: settings.children,
+        interval_secs: settings.interval.as_secs_f64(),
+        started_at: rfc3339(started_at),
+        duration_secs: duration,
+        samples,
+        end,
+        exit_code,
+        series: running
+            .into_iter()
+            .map(|(k, r)| {
+                (k.to_string(), SeriesStats { min: r.min, mean: r.sum / r.n.max(1) as f64, max: r.max, last: r.last })
+            })
+            .collect(),
+        growth: last_growth,
+        alerts: alerts.summaries(duration),
+        events,
+        unavailable: unavailable.into_iter().collect(),
+        self_cpu_percent,
+        timeline: thin(&timeline, TIMELINE_POINTS),
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(points: impl Iterator<Item = (f64, f64)>) -> VecDeque<(f64, f64)> {
+        points.collect()
+    }
+
+    #[test]
+    fn a_steady_leak_is_called_and_measured() {
+        // 1 MiB every 100 ms for 10 s.
+        let w = window((0..100).map(|i| (i as f64 * 0.1, 20e6 + (i as f64) * 1048576.0)));
+        let g = growth(&w, "rss", Duration::from_secs(10)).unwrap();
+        let truth = 10.0 * 1048576.0 * 3600.0;
+        assert!((g.bytes_per_hour / truth - 1.0).abs() < 0.01, "{g:?}");
+        assert!(g.growing);
+    }
+
+    #[test]
+    fn start_up_and_cycles_are_not_leaks() {
+        // Half a second of interpreter start-up.
+        let w = window((0..5).map(|i| (i as f64 * 0.1, 1e6 + i as f64 * 3e6)));
+        assert!(growth(&w, "rss", Duration::from_secs(60)).is_none_or(|g| !g.growing));
+        // Allocate 20 MB then free it, every second, for 30 s.
+        let w = window((0..300).map(|i| (i as f64 * 0.1, 30e6 + if i % 10 < 5 { 20e6 } else { 0.0 })));
+        let g = growth(&w, "rss", Duration::from_secs(60)).unwrap();
+        assert!(!g.growing, "{g:?}");
+    }
+
+    #[test]
+    fn thinning_keeps_the_ends() {
+        let v: Vec<u32> = (0..1000).collect();
+        let t = thin(&v, 10);
+        assert_eq!((t.len(), t[0], t[9]), (10, 0, 999));
+        assert_eq!(thin(&v[..5], 10).len(), 5);
+    }
+}

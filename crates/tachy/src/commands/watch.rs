@@ -1,0 +1,148 @@
+//! `tachy watch`: arguments -> settings -> sampling loop with a live view, alert lines,
+//! streamed CSV/JSONL, Prometheus -> end report (text or JSON) and plot -> exit 1 when an
+//! alert fired.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tachy_report::render::watch as render;
+use tachy_report::watch::{AlertEvent, Sample};
+use tachy_watch::alert::Alert;
+use tachy_watch::{Target, WatchSettings};
+
+use crate::ExitStatus;
+use crate::args::WatchArgs;
+use crate::printer;
+
+/// Runs `tachy watch`.
+pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
+    let target = match (args.pid, args.command.is_empty()) {
+        (Some(pid), true) => Target::Pid(pid),
+        (None, false) => Target::Launch(args.command.clone()),
+        (None, true) => {
+            bail!("nothing to watch: give --pid PID or a command after --, e.g. `tachy watch -- python3 app.py`")
+        }
+        (Some(_), false) => bail!("give --pid or a command, not both"),
+    };
+    let alerts = args.alert.iter().map(|a| Alert::parse(a)).collect::<Result<Vec<_>, _>>()?;
+    let mut settings = WatchSettings::new(target);
+    settings.children = args.children;
+    settings.interval = args.interval;
+    settings.duration = args.duration;
+    settings.alerts = alerts.clone();
+    settings.growth_window = args.growth_window;
+    settings.prometheus = args.prometheus.clone();
+    settings.on_alert = args.on_alert.clone();
+
+    let open = |p: &Path| -> Result<BufWriter<File>> {
+        Ok(BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?))
+    };
+    let mut csv = args.csv.as_deref().map(open).transpose()?;
+    if let Some(w) = csv.as_mut() {
+        w.write_all(render::csv_header().as_bytes())?;
+        w.flush()?;
+    }
+    let jsonl = args.jsonl.as_deref().map(open).transpose()?;
+    let live = !quiet && std::io::stderr().is_terminal();
+    let mut observer = Live { live, csv, jsonl, history: Vec::new(), drawn: 0, error: None };
+    let report = tachy_watch::run(&settings, &mut observer, &tachy_process::interrupt::interrupted);
+    observer.clear();
+    if let Some(e) = observer.error.take() {
+        printer::warn(&format!("writing the timeline failed: {e}"));
+    }
+    let report = report?;
+    if let Some(path) = &args.plot {
+        let thresholds: Vec<(String, f64, String)> =
+            alerts.iter().map(|a| (a.expr.clone(), a.threshold, a.unit.to_string())).collect();
+        std::fs::write(path, render::plot(&report, &thresholds))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        printer::info(quiet || args.json, &format!("Wrote the plot to {}", path.display()));
+    }
+    if args.json {
+        printer::stdout(render::json(&report)?.as_bytes())?;
+    } else {
+        printer::stdout(
+            render::text(&report, std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()).as_bytes(),
+        )?;
+    }
+    Ok(if report.end == tachy_report::watch::WatchEnd::Interrupted {
+        ExitStatus::Interrupted
+    } else if report.quiet() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+struct Live {
+    live: bool,
+    csv: Option<BufWriter<File>>,
+    jsonl: Option<BufWriter<File>>,
+    history: Vec<(f64, f64)>,
+    drawn: usize,
+    error: Option<std::io::Error>,
+}
+
+impl Live {
+    #[allow(clippy::print_stderr)]
+    fn clear(&mut self) {
+        if self.live && self.drawn > 0 {
+            eprint!("\x1b[{}A\x1b[J", self.drawn);
+            self.drawn = 0;
+        }
+    }
+
+    fn write_rows(&mut self, sample: &Sample) -> std::io::Result<()> {
+        if let Some(w) = self.csv.as_mut() {
+            w.write_all(render::csv_row(sample).as_bytes())?;
+            w.flush()?;
+        }
+        if let Some(w) = self.jsonl.as_mut() {
+            w.write_all(render::jsonl_row(sample).as_bytes())?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl tachy_watch::Observer for Live {
+    #[allow(clippy::print_stderr)]
+    fn started(&mut self, pid: u32, command: &str, prometheus: Option<std::net::SocketAddr>) {
+        if self.live {
+            eprintln!("watching pid {pid} ({command}); Ctrl-C stops");
+        }
+        if let Some(addr) = prometheus {
+            eprintln!("Prometheus metrics at http://{addr}/metrics");
+        }
+    }
+
+    #[allow(clippy::print_stderr)]
+    fn sample(&mut self, sample: &Sample, firing: &[String]) {
+        if let Err(e) = self.write_rows(sample)
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+        if !self.live {
+            return;
+        }
+        let rss = sample.total.rss_bytes.unwrap_or(0) as f64;
+        let cpu = sample.total.cpu_user_percent.unwrap_or(0.0) + sample.total.cpu_system_percent.unwrap_or(0.0);
+        self.history.push((rss, cpu));
+        if self.history.len() > 60 {
+            self.history.remove(0);
+        }
+        let text = render::live(sample, &self.history, firing);
+        self.clear();
+        eprint!("{text}");
+        self.drawn = text.lines().count();
+    }
+
+    #[allow(clippy::print_stderr)]
+    fn event(&mut self, event: &AlertEvent) {
+        self.clear();
+        eprintln!("{}", render::event_line(event));
+    }
+}
