@@ -33,15 +33,16 @@ pub struct Metrics {
     pub threads: Option<u64>,
     /// Open file descriptors.
     pub fds: Option<u64>,
-    /// TCP sockets of the process by state (`established`, `listen`, `time_wait`, ...).
+    /// TCP sockets of the process by state (`established`, `listen`, `close_wait`, ...;
+    /// TIME_WAIT sockets belong to no process and never appear).
     pub tcp: Option<BTreeMap<String, u64>>,
     /// Bytes read from storage since start.
     pub read_bytes: Option<u64>,
     /// Bytes written to storage since start.
     pub write_bytes: Option<u64>,
-    /// Voluntary context switches since start.
+    /// Voluntary context switches of the main thread since start.
     pub ctx_switches_voluntary: Option<u64>,
-    /// Involuntary context switches since start.
+    /// Involuntary context switches of the main thread since start.
     pub ctx_switches_involuntary: Option<u64>,
     /// Minor page faults since start.
     pub minor_faults: Option<u64>,

@@ -452,9 +452,12 @@ pub fn read(pid: u32) -> Result<RawProcess, ProcError> {
     read_opts(pid, true)
 }
 
-/// [`read`], optionally without the TCP tables (the costly part: the kernel walks its whole
-/// connection table for each read); `tcp` is then left `Err(Missing)` for the caller to fill.
-pub fn read_opts(pid: u32, with_tcp: bool) -> Result<RawProcess, ProcError> {
+/// [`read`], optionally without the costly parts: the TCP tables (the kernel walks its whole
+/// connection table for each read) and `smaps_rollup` (it walks every page table of the
+/// process). `full == false` leaves `tcp`, `uss_bytes` and `pss_bytes` `Err(Missing)` for the
+/// caller to fill from an earlier reading.
+pub fn read_opts(pid: u32, full: bool) -> Result<RawProcess, ProcError> {
+    let with_tcp = full;
     let mut buf = Vec::with_capacity(BUF_SIZE);
     let mut base = String::with_capacity(32);
     let _ = write!(base, "/proc/{pid}/");
@@ -516,12 +519,14 @@ pub fn read_opts(pid: u32, with_tcp: bool) -> Result<RawProcess, ProcError> {
         }
     }
 
-    match read_into(&path("smaps_rollup"), &mut buf, true) {
-        Ok(()) => (p.uss_bytes, p.pss_bytes) = parse_smaps_rollup(&buf),
-        Err(e) => {
-            maybe_gone |= gone(&e);
-            let u = unavailable_from(&e);
-            (p.uss_bytes, p.pss_bytes) = (Err(u.clone()), Err(u));
+    if full {
+        match read_into(&path("smaps_rollup"), &mut buf, true) {
+            Ok(()) => (p.uss_bytes, p.pss_bytes) = parse_smaps_rollup(&buf),
+            Err(e) => {
+                maybe_gone |= gone(&e);
+                let u = unavailable_from(&e);
+                (p.uss_bytes, p.pss_bytes) = (Err(u.clone()), Err(u));
+            }
         }
     }
 
@@ -544,15 +549,18 @@ pub fn read_opts(pid: u32, with_tcp: bool) -> Result<RawProcess, ProcError> {
         p.tcp = sockets.and_then(|set| read_tcp(&base, &set, &mut buf));
     }
 
-    let any_err =
-        [&p.swap_bytes, &p.ctx_voluntary, &p.uss_bytes, &p.pss_bytes, &p.read_bytes, &p.fds].iter().any(|r| r.is_err())
-            || (with_tcp && p.tcp.is_err());
+    let any_err = [&p.swap_bytes, &p.ctx_voluntary, &p.read_bytes, &p.fds].iter().any(|r| r.is_err())
+        || (full && (p.tcp.is_err() || p.uss_bytes.is_err() || p.pss_bytes.is_err()));
     if (maybe_gone || any_err) && !same_process(pid, starttime, &mut buf) {
         return Err(ProcError::NoSuchProcess(pid));
     }
     if kthread {
         // Kernel threads have no memory of their own: no VmSwap line, no smaps_rollup.
-        for r in [&mut p.swap_bytes, &mut p.uss_bytes, &mut p.pss_bytes] {
+        let mut fields = vec![&mut p.swap_bytes];
+        if full {
+            fields.extend([&mut p.uss_bytes, &mut p.pss_bytes]);
+        }
+        for r in fields {
             if r.is_err() {
                 *r = Ok(0);
             }

@@ -75,7 +75,8 @@ pub struct WatchArgs {
     pub alert: Vec<String>,
 
     /// Run this shell command on every alert firing or clearing (TACHY_ALERT,
-    /// TACHY_ALERT_STATE, TACHY_ALERT_VALUE, TACHY_ALERT_THRESHOLD, TACHY_PID in its environment).
+    /// TACHY_ALERT_STATE, TACHY_ALERT_VALUE, TACHY_ALERT_THRESHOLD, TACHY_ALERT_UNIT,
+    /// TACHY_ALERT_TIME and TACHY_PID in its environment).
     #[arg(long, value_name = "CMD")]
     pub on_alert: Option<String>,
 
