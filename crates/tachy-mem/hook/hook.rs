@@ -509,17 +509,19 @@ unsafe fn hook_calloc_inner(d: usize, nelem: usize, elsize: usize) -> *mut c_voi
     p
 }
 
-unsafe fn hook_realloc_inner(d: usize, p: *mut c_void, size: usize) -> *mut c_void {
+/// Realloc keeping headers and counts right; `sampling` false takes no sample (nested calls,
+/// and RAW calls that may run beside a MEM/OBJ hook on another thread).
+unsafe fn hook_realloc_inner(d: usize, p: *mut c_void, size: usize, sampling: bool) -> *mut c_void {
     let orig = ORIG[d];
-    if p.is_null() {
+    if p.is_null() && sampling {
         return hook_malloc_inner(d, size);
     }
-    let Some((old, was_sampled)) = read_header(p) else {
-        // A block from before the hook: it stays untracked.
+    let Some((old, was_sampled)) = (if p.is_null() { None } else { read_header(p) }) else {
+        // A block from before the hook (or a nested one): it stays untracked.
         return (orig.realloc.unwrap_unchecked())(orig.ctx, p, size);
     };
     let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
-    let sample = before_alloc(d, size);
+    let sample = if sampling { before_alloc(d, size) } else { None };
     clear_header(p);
     let base = (orig.realloc.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void, total) as *mut u8;
     if base.is_null() {
@@ -587,37 +589,12 @@ unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) 
 unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
     let d = ctx as usize;
     if GIL_IN_HOOK.load(Ordering::Relaxed) || d == 0 {
-        // Nested, or RAW (possibly concurrent with a MEM/OBJ hook on another thread): keep
-        // headers right without sampling.
-        return realloc_quiet(d, p, size);
+        return hook_realloc_inner(d, p, size, false);
     }
     GIL_IN_HOOK.store(true, Ordering::Relaxed);
-    let r = hook_realloc_inner(d, p, size);
+    let r = hook_realloc_inner(d, p, size, true);
     GIL_IN_HOOK.store(false, Ordering::Relaxed);
     r
-}
-
-/// Realloc that keeps headers and counts right but takes no sample.
-unsafe fn realloc_quiet(d: usize, p: *mut c_void, size: usize) -> *mut c_void {
-    let orig = ORIG[d];
-    if p.is_null() || read_header(p).is_none() {
-        return (orig.realloc.unwrap_unchecked())(orig.ctx, p, size);
-    }
-    let Some((old, was_sampled)) = read_header(p) else { return std::ptr::null_mut() };
-    let Some(total) = size.checked_add(HEADER) else { return std::ptr::null_mut() };
-    clear_header(p);
-    let base = (orig.realloc.unwrap_unchecked())(orig.ctx, (p as *mut u8).sub(HEADER) as *mut c_void, total) as *mut u8;
-    if base.is_null() {
-        write_header((p as *mut u8).sub(HEADER), old, was_sampled);
-        return std::ptr::null_mut();
-    }
-    on_free(d != 0, old);
-    if was_sampled && RECORDING.load(Ordering::Relaxed) {
-        record_free(p as usize);
-    }
-    write_header(base, size, false);
-    on_alloc(d != 0, size);
-    base.add(HEADER) as *mut c_void
 }
 
 unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {

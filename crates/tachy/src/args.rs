@@ -275,21 +275,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
 
-    /// Print the JSON report to stdout instead of the text summary.
-    #[arg(long)]
-    pub json: bool,
-
-    /// Write the JSON report (mergeable with `tachy load merge`) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub export_json: Option<PathBuf>,
-
-    /// Write the per-second timeline as CSV to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub export_csv: Option<PathBuf>,
-
-    /// Write the per-second latency histograms as an HdrHistogram interval log to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub hdr_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: LoadOutputArgs,
 
     /// Profile this process (the server) while the load runs.
     #[arg(long, value_name = "PID")]
@@ -322,16 +309,23 @@ pub struct LoadMergeArgs {
     /// Extra SLOs to check on the merged figures (repeatable).
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
+    #[command(flatten)]
+    pub output: LoadOutputArgs,
+}
+
+/// Output options of `tachy load` and `tachy load merge`.
+#[derive(Debug, Args)]
+pub struct LoadOutputArgs {
     /// Print the JSON report to stdout instead of the text summary.
     #[arg(long)]
     pub json: bool,
-    /// Write the merged JSON report to FILE.
+    /// Write the JSON report (mergeable with `tachy load merge`) to FILE.
     #[arg(long, value_name = "FILE")]
     pub export_json: Option<PathBuf>,
-    /// Write the merged per-second timeline as CSV to FILE.
+    /// Write the per-second timeline as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     pub export_csv: Option<PathBuf>,
-    /// Write the merged interval log to FILE.
+    /// Write the per-second latency histograms as an HdrHistogram interval log to FILE.
     #[arg(long, value_name = "FILE")]
     pub hdr_log: Option<PathBuf>,
 }

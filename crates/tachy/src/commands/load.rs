@@ -11,7 +11,7 @@ use tachy_report::load::{ErrorClass, LoadEnd, LoadReport};
 use tachy_report::render::load as render;
 
 use crate::ExitStatus;
-use crate::args::{LoadAction, LoadArgs, LoadMergeArgs};
+use crate::args::{LoadAction, LoadArgs, LoadMergeArgs, LoadOutputArgs};
 use crate::printer;
 
 /// Runs `tachy load` or `tachy load merge`.
@@ -25,18 +25,12 @@ pub fn run(args: LoadArgs, quiet: bool) -> Result<ExitStatus> {
     let result = tachy_load::run(&settings, &mut observer, &tachy_process::interrupt::interrupted);
     live.finish();
     let report = result?;
-    let outputs = Outputs {
-        json: args.json,
-        export_json: &args.export_json,
-        export_csv: &args.export_csv,
-        hdr_log: &args.hdr_log,
-    };
-    outputs.write(&report)?;
+    write_outputs(&args.output, &report)?;
     if let Some(sp) = &report.server_profile
         && sp.samples > 0
     {
         printer::info(
-            quiet || args.json,
+            quiet || args.output.json,
             &format!("server profile written to {} (view it with `tachy profile show {}`)", sp.path, sp.path),
         );
     }
@@ -68,34 +62,24 @@ fn verdict(report: &LoadReport) -> ExitStatus {
     if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure }
 }
 
-struct Outputs<'a> {
-    json: bool,
-    export_json: &'a Option<PathBuf>,
-    export_csv: &'a Option<PathBuf>,
-    hdr_log: &'a Option<PathBuf>,
-}
-
-impl Outputs<'_> {
-    fn write(&self, report: &LoadReport) -> Result<()> {
-        let json = render::json(report)?;
-        if let Some(path) = self.export_json {
-            std::fs::write(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(path) = self.export_csv {
-            let csv = render::timeline_csv(report)?;
-            std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(path) = self.hdr_log {
-            tachy_load::hdr_log::write(report, path)?;
-        }
-        if self.json {
-            printer::stdout(json.as_bytes())
-        } else {
-            printer::stdout(
-                render::text(report, std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-                    .as_bytes(),
-            )
-        }
+/// Writes the exports and prints the report (text or JSON).
+fn write_outputs(out: &LoadOutputArgs, report: &LoadReport) -> Result<()> {
+    let json = render::json(report)?;
+    if let Some(path) = &out.export_json {
+        std::fs::write(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &out.export_csv {
+        let csv = render::timeline_csv(report)?;
+        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &out.hdr_log {
+        tachy_load::hdr_log::write(report, path)?;
+    }
+    if out.json {
+        printer::stdout(json.as_bytes())
+    } else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        printer::stdout(render::text(report, color).as_bytes())
     }
 }
 
@@ -104,8 +88,7 @@ fn merge(args: &LoadMergeArgs) -> Result<ExitStatus> {
     let parts =
         args.files.iter().map(|p| tachy_load::merge::read(p).map(|r| (p.clone(), r))).collect::<Result<Vec<_>, _>>()?;
     let report = tachy_load::merge::merge(&parts, &slos)?;
-    Outputs { json: args.json, export_json: &args.export_json, export_csv: &args.export_csv, hdr_log: &args.hdr_log }
-        .write(&report)?;
+    write_outputs(&args.output, &report)?;
     Ok(if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
@@ -190,7 +173,7 @@ fn settings(args: &LoadArgs) -> Result<LoadSettings> {
     }
     s.profile_pid = args.profile_pid;
     s.profile_rate = args.profile_rate;
-    s.profile_out = match (&args.profile_out, &args.export_json, args.profile_pid) {
+    s.profile_out = match (&args.profile_out, &args.output.export_json, args.profile_pid) {
         (Some(p), _, _) => Some(p.clone()),
         (None, Some(j), Some(pid)) => Some(beside(j, pid)),
         _ => None,
