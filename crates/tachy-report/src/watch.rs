@@ -211,6 +211,11 @@ pub struct WatchReport {
     pub unavailable: Vec<String>,
     /// tachy's own CPU use while watching, % of one core.
     pub self_cpu_percent: f64,
+    /// CPU saturation: share of samples (0-1) in which the root process used at least 90% of
+    /// one core (a Python process is capped near one core by the GIL), or the tree used at
+    /// least 90% of every core of the machine.
+    #[serde(default)]
+    pub cpu_saturated_share: f64,
     /// A downsampled timeline of the totals (at most 2000 points) for plots.
     pub timeline: Vec<TimelinePoint>,
     /// Remarks.

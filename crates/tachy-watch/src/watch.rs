@@ -266,6 +266,8 @@ pub fn run(
     let mut k: u32 = 0;
     let mut last_tcp: Option<Instant> = None;
     let mut last_fit: Option<Instant> = None;
+    let mut saturated = 0u64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let end = loop {
         if should_stop() {
             break WatchEnd::Interrupted;
@@ -346,6 +348,15 @@ pub fn run(
             if let Some(v) = v {
                 running.entry(name).or_default().add(v);
             }
+        }
+        let root_cpu = sample.processes[0]
+            .metrics
+            .cpu_user_percent
+            .zip(sample.processes[0].metrics.cpu_system_percent)
+            .map(|(u, s)| u + s);
+        let tree_cpu = sample.total.cpu_user_percent.zip(sample.total.cpu_system_percent).map(|(u, s)| u + s);
+        if root_cpu.is_some_and(|c| c >= 90.0) || tree_cpu.is_some_and(|c| c >= 90.0 * cores) {
+            saturated += 1;
         }
         timeline.push(TimelinePoint {
             t_secs,
@@ -442,6 +453,7 @@ pub fn run(
         events,
         unavailable: unavailable.into_iter().collect(),
         self_cpu_percent,
+        cpu_saturated_share: if samples > 0 { saturated as f64 / samples as f64 } else { 0.0 },
         timeline: thin(&timeline, TIMELINE_POINTS),
         notes,
     })

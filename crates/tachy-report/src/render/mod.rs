@@ -10,6 +10,7 @@
 //! | memory   | [`mem`]      | `tachy mem`: text, JSON, flamegraphs, speedscope, pprof, plot |
 //! | watch    | [`watch`]    | `tachy watch`: text, live view, alert lines, CSV/JSON lines, plot, JSON |
 
+pub(crate) mod common;
 pub mod csv;
 pub mod dump;
 pub mod json;
@@ -18,6 +19,7 @@ pub mod load;
 pub mod markdown;
 pub mod mem;
 pub mod profile;
+pub(crate) mod svg;
 pub mod text;
 pub mod top;
 pub mod watch;

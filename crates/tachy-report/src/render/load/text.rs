@@ -6,37 +6,14 @@ use std::fmt::Write;
 
 use crate::format;
 use crate::load::{ErrorClass, LoadEnd, LoadModel, LoadReport, LoadStats, SloResult, TimelinePoint};
+use crate::render::common::{Paint, count, plural, sparkline, warnings, without_trailing_blank_lines};
 
 /// Width of the longest latency histogram bar, in characters.
 const BAR_WIDTH: usize = 40;
 /// Most columns of a timeline sparkline; longer runs put several seconds in a column.
 const SPARK_WIDTH: usize = 60;
-/// Sparkline levels, lowest first.
-const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// Partial bar blocks, one to seven eighths.
 const EIGHTHS: [char; 7] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉'];
-
-/// ANSI colouring, or none.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
-    }
-    fn green(self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    fn red(self, s: &str) -> String {
-        self.wrap("1;31", s)
-    }
-    fn yellow(self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    fn bold(self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-}
 
 /// Renders a load report for the terminal. `color` adds ANSI colours: green for what passed,
 /// red for failures and errors, yellow for warnings.
@@ -58,16 +35,8 @@ pub fn text(report: &LoadReport, color: bool) -> String {
     generator(&mut out, report, paint);
     server_profile(&mut out, report, paint);
     slos(&mut out, &report.slos, paint);
-    if !report.notes.is_empty() {
-        let _ = writeln!(out, "Notes:");
-        for n in &report.notes {
-            let _ = writeln!(out, "  - {}", paint.yellow(n));
-        }
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+    warnings(&mut out, "", "Notes", &report.notes, paint);
+    without_trailing_blank_lines(out)
 }
 
 /// One short line for the live view on a TTY, e.g.
@@ -272,41 +241,30 @@ fn timeline(out: &mut String, report: &LoadReport) {
     let _ = writeln!(
         out,
         "    req/s   {}  min {}, max {}",
-        sparkline(&rps, top),
+        sparkline(&rps, 0.0, top),
         count(lo.unwrap_or(0)),
         count(hi.unwrap_or(0))
     );
     if ramped {
         let t = mean(|p| p.target_rate.unwrap_or(0.0));
-        let _ = writeln!(out, "    target  {}  up to {}", sparkline(&t, top), rate(max(&targets)));
+        let _ = writeln!(out, "    target  {}  up to {}", sparkline(&t, 0.0, top), rate(max(&targets)));
     }
     let p99 = max_of(|p| p.p99_ms);
-    let _ = writeln!(out, "    p99     {}  max {}", sparkline(&p99, max(&p99)), latency(max(&p99)));
+    let _ = writeln!(out, "    p99     {}  max {}", sparkline(&p99, 0.0, max(&p99)), latency(max(&p99)));
     if points.iter().any(|p| p.errors > 0) {
         let e = mean(|p| p.errors as f64);
         let total: u64 = points.iter().map(|p| p.errors).sum();
-        let _ = writeln!(out, "    errors  {}  {} in all", sparkline(&e, max(&e)), count(total));
+        let _ = writeln!(out, "    errors  {}  {} in all", sparkline(&e, 0.0, max(&e)), count(total));
     }
     if report.run.model == LoadModel::Closed && points.iter().any(|p| p.connections != points[0].connections) {
         let c = mean(|p| p.connections as f64);
-        let _ = writeln!(out, "    conns   {}  max {}", sparkline(&c, max(&c)), count(max(&c) as u64));
+        let _ = writeln!(out, "    conns   {}  max {}", sparkline(&c, 0.0, max(&c)), count(max(&c) as u64));
     }
     out.push('\n');
 }
 
 fn max(values: &[f64]) -> f64 {
     values.iter().copied().fold(0.0, f64::max)
-}
-
-/// One character per value, from `▁` (zero) to `█` (`top`).
-fn sparkline(values: &[f64], top: f64) -> String {
-    values
-        .iter()
-        .map(|v| {
-            let level = if top > 0.0 { (v / top * 7.0).round().clamp(0.0, 7.0) as usize } else { 0 };
-            SPARKS[level]
-        })
-        .collect()
 }
 
 fn schedule(out: &mut String, report: &LoadReport, paint: Paint) {
@@ -421,11 +379,6 @@ fn trim(v: f64, digits: usize) -> String {
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
-/// `n thing` or `n things`.
-fn plural(n: u64, thing: &str) -> String {
-    format!("{} {thing}{}", count(n), if n == 1 { "" } else { "s" })
-}
-
 /// A latency given in ms, with three significant digits in a unit suited to its size:
 /// `812 µs`, `10.4 ms`, `1.20 s`.
 fn latency(ms: f64) -> String {
@@ -459,19 +412,6 @@ fn round_significant(v: f64, digits: i32) -> f64 {
     (v * scale).round() / scale
 }
 
-/// A count with thousands separators: `54,321`.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A rate: `5,432` from a thousand up, `498.7` below.
 fn rate(r: f64) -> String {
     if r >= 1000.0 { count(r.round() as u64) } else { format!("{r:.1}") }
@@ -490,6 +430,7 @@ fn secs(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::common::SPARKS;
     use crate::render::load::fixture;
 
     #[test]
@@ -552,11 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_and_rates() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_000), "1,000");
-        assert_eq!(count(1_234_567), "1,234,567");
+    fn rates_shares_and_durations() {
         assert_eq!(rate(498.71), "498.7");
         assert_eq!(rate(5_432.6), "5,433");
         assert_eq!(pct(0.013_75), "1.38%");

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use inferno::flamegraph::{self, Options};
 
-use super::{MemRenderError, MemView, bytes, frame_label};
+use super::{MemRenderError, MemView, frame_label};
 use crate::mem::MemReport;
+use crate::render::common::bytes;
 use crate::render::profile::ProfileRenderError;
 
 /// Collapsed stacks of one view: one `root;...;leaf bytes` line per distinct stack, sorted,

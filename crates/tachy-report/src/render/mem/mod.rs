@@ -164,55 +164,6 @@ pub(crate) fn command_line(command: &[String]) -> String {
     quoted.join(" ")
 }
 
-/// Seconds in a unit suited to their size: `42 ms`, `3.20 s`, `61.5 s`.
-pub(crate) fn secs(s: f64) -> String {
-    if !s.is_finite() {
-        format!("{s} s")
-    } else if s < 0.9995 {
-        format!("{:.0} ms", s * 1000.0)
-    } else if s < 99.995 {
-        format!("{s:.2} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
-/// A byte count with binary units and three significant digits: `512 B`, `9.10 MiB`, `256 KiB`.
-pub(crate) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut i = 0;
-    // Step up when rounding to three digits would print 1024 or more (1023.9 KiB is 1.00 MiB).
-    while v.round() >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    let digits = if v >= 99.95 {
-        0
-    } else if v >= 9.995 {
-        1
-    } else {
-        2
-    };
-    format!("{v:.digits$} {}", UNITS[i])
-}
-
-/// A count with thousands separators: `54,321`.
-pub(crate) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Deterministic memory reports for the renderers' tests.
 #[cfg(test)]
 pub(crate) mod fixture {
@@ -371,32 +322,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bytes_keep_three_significant_digits() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1.00 KiB");
-        assert_eq!(bytes(256 * 1024), "256 KiB");
-        assert_eq!(bytes(9_542_041), "9.10 MiB");
-        assert_eq!(bytes(1024 * 1024 - 1), "1.00 MiB");
-        assert_eq!(bytes(10 * 1024 * 1024 - 100), "10.0 MiB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024 / 2), "1.50 GiB");
-        assert_eq!(bytes(u64::MAX), "16384 PiB");
-    }
-
-    #[test]
     fn commands_are_quoted_when_needed() {
         let cmd = |args: &[&str]| command_line(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert_eq!(cmd(&["python3", "app.py", "--rows=10"]), "python3 app.py --rows=10");
         assert_eq!(cmd(&["python3", "-c", "print(1)"]), "python3 -c 'print(1)'");
         assert_eq!(cmd(&["echo", "it's", ""]), "echo 'it'\\''s' ''");
-    }
-
-    #[test]
-    fn seconds_pick_units() {
-        assert_eq!(secs(0.042), "42 ms");
-        assert_eq!(secs(0.9996), "1.00 s");
-        assert_eq!(secs(3.2), "3.20 s");
-        assert_eq!(secs(125.0), "125.0 s");
     }
 
     #[test]

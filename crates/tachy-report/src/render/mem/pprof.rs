@@ -2,77 +2,15 @@
 //! Pyroscope and Parca, with the sample types of Go heap profiles
 //! (`alloc_objects`, `alloc_space`, `inuse_objects`, `inuse_space`; in use = live at the peak).
 
-use std::collections::HashMap;
-use std::io::Write;
-
-use prost::Message;
-
 use super::MemRenderError;
 use crate::mem::MemReport;
-use crate::render::profile::pprof::{Function, Line, Location, Sample, ValueType};
+use crate::render::profile::pprof::{
+    PprofProfile, Sample, Strings, ValueType, encode_gzipped, functions_and_locations,
+};
 
-/// `perftools.profiles.Profile` with the fields a heap profile uses, including
-/// `default_sample_type` (the CPU renderer's message has no use for it).
-#[derive(Clone, PartialEq, Message)]
-pub struct MemPprofProfile {
-    /// What each sample value means.
-    #[prost(message, repeated, tag = "1")]
-    pub sample_type: Vec<ValueType>,
-    /// Samples, one per stack.
-    #[prost(message, repeated, tag = "2")]
-    pub sample: Vec<Sample>,
-    /// Locations (one per frame).
-    #[prost(message, repeated, tag = "4")]
-    pub location: Vec<Location>,
-    /// Functions.
-    #[prost(message, repeated, tag = "5")]
-    pub function: Vec<Function>,
-    /// Strings referenced by index; index 0 is "".
-    #[prost(string, repeated, tag = "6")]
-    pub string_table: Vec<String>,
-    /// Collection time (ns since the epoch).
-    #[prost(int64, tag = "9")]
-    pub time_nanos: i64,
-    /// Duration of the profile (ns).
-    #[prost(int64, tag = "10")]
-    pub duration_nanos: i64,
-    /// The kind of events between samples.
-    #[prost(message, optional, tag = "11")]
-    pub period_type: Option<ValueType>,
-    /// Events between samples (mean bytes between samples).
-    #[prost(int64, tag = "12")]
-    pub period: i64,
-    /// Free-form comments (string indices).
-    #[prost(int64, repeated, tag = "13")]
-    pub comment: Vec<i64>,
-    /// Index into the string table of the sample type shown by default.
-    #[prost(int64, tag = "14")]
-    pub default_sample_type: i64,
-}
-
-#[derive(Default)]
-struct Strings {
-    table: Vec<String>,
-    index: HashMap<String, i64>,
-}
-
-impl Strings {
-    fn new() -> Self {
-        let mut s = Strings::default();
-        s.get("");
-        s
-    }
-
-    fn get(&mut self, v: &str) -> i64 {
-        if let Some(&i) = self.index.get(v) {
-            return i;
-        }
-        let i = self.table.len() as i64;
-        self.table.push(v.to_string());
-        self.index.insert(v.to_string(), i);
-        i
-    }
-}
+/// `perftools.profiles.Profile`: the CPU renderer's message, whose `comment` and
+/// `default_sample_type` a heap profile sets.
+pub type MemPprofProfile = PprofProfile;
 
 /// Builds the pprof message (not compressed).
 pub fn build_pprof(report: &MemReport) -> MemPprofProfile {
@@ -87,28 +25,10 @@ pub fn build_pprof(report: &MemReport) -> MemPprofProfile {
     let period_type = Some(value_type("space", "bytes"));
     let default_sample_type = sample_type[3].r#type;
 
-    let mut functions: Vec<Function> = Vec::new();
-    let mut function_ids: HashMap<(&str, &str), u64> = HashMap::new();
-    let mut locations = Vec::with_capacity(report.frames.len());
-    for (i, f) in report.frames.iter().enumerate() {
-        let id = *function_ids.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
-            let id = functions.len() as u64 + 1;
-            let name = strings.get(&f.function);
-            functions.push(Function {
-                id,
-                name,
-                system_name: name,
-                filename: strings.get(&f.file),
-                start_line: i64::from(f.line),
-            });
-            id
-        });
-        let func = &mut functions[(id - 1) as usize];
-        if f.line > 0 && (func.start_line <= 0 || i64::from(f.line) < func.start_line) {
-            func.start_line = i64::from(f.line);
-        }
-        locations.push(Location { id: i as u64 + 1, line: vec![Line { function_id: id, line: i64::from(f.line) }] });
-    }
+    let tables = functions_and_locations(
+        &mut strings,
+        report.frames.iter().map(|f| (f.function.as_str(), f.file.as_str(), i64::from(f.line))),
+    );
 
     let sample = report
         .stacks
@@ -136,45 +56,25 @@ pub fn build_pprof(report: &MemReport) -> MemPprofProfile {
         .collect();
 
     let comment = vec![strings.get(&format!("tachy mem: {}", super::command_line(&report.command)))];
-    let time_nanos = humantime::parse_rfc3339(&report.started_at)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
-    MemPprofProfile {
-        sample_type,
-        sample,
-        location: locations,
-        function: functions,
-        string_table: strings.table,
-        time_nanos,
-        duration_nanos: (report.duration_secs * 1e9) as i64,
+    PprofProfile {
         period_type,
         period: report.sample_bytes as i64,
         comment,
         default_sample_type,
+        ..PprofProfile::new(strings, tables, sample_type, sample, &report.started_at, report.duration_secs)
     }
 }
 
 /// Renders the gzipped protobuf.
 pub fn pprof(report: &MemReport) -> Result<Vec<u8>, MemRenderError> {
-    let bytes = build_pprof(report).encode_to_vec();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&bytes)?;
-    Ok(gz.finish()?)
+    Ok(encode_gzipped(&build_pprof(report))?)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
     use crate::render::mem::fixture;
-
-    fn decode(gz: &[u8]) -> MemPprofProfile {
-        let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(gz).read_to_end(&mut raw).unwrap();
-        MemPprofProfile::decode(raw.as_slice()).unwrap()
-    }
+    use crate::render::profile::pprof::decode_gzipped as decode;
 
     #[test]
     fn decodes_back_with_prost() {

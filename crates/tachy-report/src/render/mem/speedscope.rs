@@ -1,50 +1,14 @@
 //! speedscope JSON of a memory report: one "sampled" profile per view (live at the peak,
 //! allocated, and leaked when anything leaked), weighted in bytes, over a shared frame table.
 
-use serde::Serialize;
+use std::borrow::Cow;
 
 use super::{MemRenderError, MemView};
 use crate::mem::MemReport;
+use crate::render::profile::speedscope::{Frame, Sampled, document};
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    name: String,
-    exporter: String,
-    #[serde(rename = "activeProfileIndex")]
-    active_profile_index: usize,
-    shared: Shared<'a>,
-    profiles: Vec<Sampled>,
-}
-
-#[derive(Serialize)]
-struct Shared<'a> {
-    frames: Vec<Frame<'a>>,
-}
-
-#[derive(Serialize)]
-struct Frame<'a> {
-    name: &'a str,
-    file: &'a str,
-    line: u32,
-}
-
-#[derive(Serialize)]
-struct Sampled {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    name: &'static str,
-    unit: &'static str,
-    #[serde(rename = "startValue")]
-    start_value: u64,
-    #[serde(rename = "endValue")]
-    end_value: u64,
-    samples: Vec<Vec<u32>>,
-    weights: Vec<u64>,
-}
-
-fn profile(report: &MemReport, view: MemView, name: &'static str) -> Sampled {
+/// The profile of one view: a sample per stack with bytes in it, weighted in bytes.
+fn profile(report: &MemReport, view: MemView, name: &str) -> Sampled<'static, u64> {
     let mut samples = Vec::new();
     let mut weights = Vec::new();
     for stack in &report.stacks {
@@ -53,30 +17,26 @@ fn profile(report: &MemReport, view: MemView, name: &'static str) -> Sampled {
             continue;
         }
         // speedscope stacks are root first; the report's are innermost first.
-        samples.push(stack.frames.iter().rev().copied().filter(|&f| (f as usize) < report.frames.len()).collect());
+        samples.push(Cow::Owned(
+            stack.frames.iter().rev().copied().filter(|&f| (f as usize) < report.frames.len()).collect(),
+        ));
         weights.push(w);
     }
     let total = weights.iter().sum();
-    Sampled { kind: "sampled", name, unit: "bytes", start_value: 0, end_value: total, samples, weights }
+    Sampled::new(name.to_string(), "bytes", (0, total), samples, weights)
 }
 
 /// Renders the report as a speedscope file.
 pub fn speedscope(report: &MemReport) -> Result<Vec<u8>, MemRenderError> {
-    let frames = report.frames.iter().map(|f| Frame { name: &f.function, file: &f.file, line: f.line }).collect();
+    let frames =
+        report.frames.iter().map(|f| Frame { name: &f.function, file: &f.file, line: i64::from(f.line) }).collect();
     let mut profiles =
         vec![profile(report, MemView::Peak, "live at peak"), profile(report, MemView::Allocated, "allocated")];
     if report.stacks.iter().any(|s| s.leaked_bytes > 0) {
         profiles.push(profile(report, MemView::Leaks, "leaked"));
     }
-    let doc = Doc {
-        schema: "https://www.speedscope.app/file-format-schema.json",
-        name: format!("tachy mem: {}", super::command_line(&report.command)),
-        exporter: format!("tachy {}", report.tachy_version),
-        active_profile_index: 0,
-        shared: Shared { frames },
-        profiles,
-    };
-    Ok(serde_json::to_vec(&doc)?)
+    let name = format!("tachy mem: {}", super::command_line(&report.command));
+    Ok(document(name, format!("tachy {}", report.tachy_version), frames, profiles)?)
 }
 
 #[cfg(test)]

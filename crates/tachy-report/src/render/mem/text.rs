@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{bytes, command_line, count, frame_label, secs, short_file};
+use super::{command_line, frame_label, short_file};
 use crate::format;
 use crate::mem::{MemBudget, MemEnd, MemPoint, MemReport, Site};
+use crate::render::common::{Paint, bytes, count, plural, secs, sparkline, warnings, without_trailing_blank_lines};
 
 /// Rows per site table.
 const TOP_SITES: usize = 10;
@@ -15,34 +16,6 @@ const TOP_STACKS: usize = 3;
 const STACK_FRAMES: usize = 8;
 /// Most columns of a sparkline; longer timelines put several points in a column.
 const SPARK_WIDTH: usize = 60;
-/// Sparkline levels, lowest first.
-const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-
-/// ANSI colouring, or none.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
-    }
-    fn green(self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    fn red(self, s: &str) -> String {
-        self.wrap("1;31", s)
-    }
-    fn yellow(self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    fn bold(self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    fn dim(self, s: &str) -> String {
-        self.wrap("2", s)
-    }
-}
-
 /// Renders a memory report for the terminal. `color` adds ANSI colours: bold for the peak,
 /// green for budgets that held, red for those that failed, yellow for warnings and notes.
 pub fn text(report: &MemReport, color: bool) -> String {
@@ -64,16 +37,8 @@ pub fn text(report: &MemReport, color: bool) -> String {
     sites(&mut out, report, "Allocated over the run", &report.allocated_sites, 0, paint);
     leaks(&mut out, report, paint);
     budgets(&mut out, &report.budgets, paint);
-    if !report.notes.is_empty() {
-        let _ = writeln!(out, "  Notes:");
-        for n in &report.notes {
-            let _ = writeln!(out, "    - {}", paint.yellow(n));
-        }
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+    warnings(&mut out, "  ", "Notes", &report.notes, paint);
+    without_trailing_blank_lines(out)
 }
 
 fn header(out: &mut String, report: &MemReport, paint: Paint) {
@@ -141,23 +106,13 @@ fn timeline(out: &mut String, points: &[MemPoint]) {
     for (name, value) in
         [("traced", (|p: &MemPoint| p.traced_bytes) as fn(&MemPoint) -> u64), ("RSS", |p: &MemPoint| p.rss_bytes)]
     {
-        let maxes: Vec<u64> = columns.iter().map(|c| c.iter().map(value).max().unwrap_or(0)).collect();
+        let maxes: Vec<f64> = columns.iter().map(|c| c.iter().map(value).max().unwrap_or(0) as f64).collect();
         let lo = points.iter().map(value).min().unwrap_or(0);
         let hi = points.iter().map(value).max().unwrap_or(0);
-        let _ = writeln!(out, "    {name:<6}  {}  min {}, max {}", sparkline(&maxes, hi), bytes(lo), bytes(hi));
+        let _ =
+            writeln!(out, "    {name:<6}  {}  min {}, max {}", sparkline(&maxes, 0.0, hi as f64), bytes(lo), bytes(hi));
     }
     out.push('\n');
-}
-
-/// One character per value, from `▁` (zero) to `█` (`top`).
-fn sparkline(values: &[u64], top: u64) -> String {
-    values
-        .iter()
-        .map(|&v| {
-            let level = if top > 0 { (v as f64 / top as f64 * 7.0).round().clamp(0.0, 7.0) as usize } else { 0 };
-            SPARKS[level]
-        })
-        .collect()
 }
 
 /// `file:line` of a site, with the file shortened.
@@ -173,7 +128,7 @@ fn sites(out: &mut String, report: &MemReport, title: &str, sites: &[Site], stac
     }
     let total: u64 = sites.iter().map(|s| s.bytes).sum();
     let what = if report.sample_bytes == 0 { "" } else { "estimated, " };
-    let _ = writeln!(out, "  {title} ({what}{} in {}):", bytes(total), plural(sites.len(), "site"));
+    let _ = writeln!(out, "  {title} ({what}{} in {}):", bytes(total), plural(sites.len() as u64, "site"));
     table(out, report, &sites[..sites.len().min(TOP_SITES)], stacks, paint);
     more(out, sites);
     out.push('\n');
@@ -216,7 +171,7 @@ fn stack(out: &mut String, report: &MemReport, index: u32, paint: Paint) {
     }
     if runs.len() > STACK_FRAMES {
         let rest: usize = runs[STACK_FRAMES..].iter().map(|(_, n)| n).sum();
-        let _ = writeln!(out, "{indent}{}", paint.dim(&format!("  … {}", plural(rest, "more frame"))));
+        let _ = writeln!(out, "{indent}{}", paint.dim(&format!("  … {}", plural(rest as u64, "more frame"))));
     }
 }
 
@@ -227,7 +182,7 @@ fn more(out: &mut String, sites: &[Site]) {
         let _ = writeln!(
             out,
             "    … and {} ({})",
-            plural(rest.len(), "more site"),
+            plural(rest.len() as u64, "more site"),
             bytes(rest.iter().map(|s| s.bytes).sum())
         );
     }
@@ -242,7 +197,7 @@ fn leaks(out: &mut String, report: &MemReport, paint: Paint) {
     let head = format!(
         "Leaks (live at exit, {what}{} in {}):",
         bytes(report.leaked_bytes),
-        plural(report.leak_sites.len(), "site")
+        plural(report.leak_sites.len() as u64, "site")
     );
     let _ = writeln!(out, "  {}", paint.yellow(&head));
     if !report.leak_sites.is_empty() {
@@ -272,15 +227,11 @@ fn budgets(out: &mut String, budgets: &[MemBudget], paint: Paint) {
     out.push('\n');
 }
 
-/// `n thing` or `n things`.
-fn plural(n: usize, thing: &str) -> String {
-    format!("{} {thing}{}", count(n as u64), if n == 1 { "" } else { "s" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mem::MemFrame;
+    use crate::render::common::SPARKS;
     use crate::render::mem::fixture;
 
     #[test]

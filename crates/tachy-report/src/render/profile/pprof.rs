@@ -41,6 +41,41 @@ pub struct PprofProfile {
     /// Events between samples.
     #[prost(int64, tag = "12")]
     pub period: i64,
+    /// Free-form comments (string indices); none in a CPU profile.
+    #[prost(int64, repeated, tag = "13")]
+    pub comment: Vec<i64>,
+    /// Index into the string table of the sample type shown by default; 0 (unset, the last
+    /// type) in a CPU profile.
+    #[prost(int64, tag = "14")]
+    pub default_sample_type: i64,
+}
+
+impl PprofProfile {
+    /// A profile of `sample_type` and `sample` over the string table `strings` and the
+    /// `(functions, locations)` of [`functions_and_locations`], collected from `started_at`
+    /// (RFC 3339) for `duration_secs`; no period, comment or default sample type.
+    pub(crate) fn new(
+        strings: Strings,
+        (function, location): (Vec<Function>, Vec<Location>),
+        sample_type: Vec<ValueType>,
+        sample: Vec<Sample>,
+        started_at: &str,
+        duration_secs: f64,
+    ) -> Self {
+        PprofProfile {
+            sample_type,
+            sample,
+            location,
+            function,
+            string_table: strings.table,
+            time_nanos: time_nanos(started_at),
+            duration_nanos: (duration_secs * 1e9) as i64,
+            period_type: None,
+            period: 0,
+            comment: vec![],
+            default_sample_type: 0,
+        }
+    }
 }
 
 /// `ValueType`: string-table indices of a type and a unit.
@@ -124,20 +159,25 @@ pub struct Function {
     pub start_line: i64,
 }
 
+/// The string table under construction: each distinct string once, index 0 being "".
 #[derive(Default)]
-struct Strings {
-    table: Vec<String>,
+pub(crate) struct Strings {
+    /// The strings in index order.
+    pub(crate) table: Vec<String>,
+    /// The index of each string in `table`.
     index: HashMap<String, i64>,
 }
 
 impl Strings {
-    fn new() -> Self {
+    /// A table holding only "" (index 0).
+    pub(crate) fn new() -> Self {
         let mut s = Strings::default();
         s.get("");
         s
     }
 
-    fn get(&mut self, v: &str) -> i64 {
+    /// The index of `v`, added to the table when new.
+    pub(crate) fn get(&mut self, v: &str) -> i64 {
         if let Some(&i) = self.index.get(v) {
             return i;
         }
@@ -146,6 +186,48 @@ impl Strings {
         self.index.insert(v.to_string(), i);
         i
     }
+}
+
+/// The functions and locations of a frame table given as `(function, file, line)`: one
+/// location per frame (id = frame index + 1, so a stack's location ids are its frame indices
+/// plus one), one function per distinct `(function, file)` with the lowest positive line seen.
+pub(crate) fn functions_and_locations<'a>(
+    strings: &mut Strings,
+    frames: impl ExactSizeIterator<Item = (&'a str, &'a str, i64)>,
+) -> (Vec<Function>, Vec<Location>) {
+    let mut functions: Vec<Function> = Vec::new();
+    let mut function_ids: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut locations = Vec::with_capacity(frames.len());
+    for (i, (function, file, line)) in frames.enumerate() {
+        let id = *function_ids.entry((function, file)).or_insert_with(|| {
+            let id = functions.len() as u64 + 1;
+            let name = strings.get(function);
+            functions.push(Function { id, name, system_name: name, filename: strings.get(file), start_line: line });
+            id
+        });
+        let func = &mut functions[(id - 1) as usize];
+        if line > 0 && (func.start_line <= 0 || line < func.start_line) {
+            func.start_line = line;
+        }
+        locations.push(Location { id: i as u64 + 1, line: vec![Line { function_id: id, line }] });
+    }
+    (functions, locations)
+}
+
+/// Nanoseconds since the epoch of an RFC 3339 time, 0 when it cannot be read.
+fn time_nanos(rfc3339: &str) -> i64 {
+    humantime::parse_rfc3339(rfc3339)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// The message encoded and gzipped, as pprof files are stored.
+pub(crate) fn encode_gzipped(profile: &PprofProfile) -> std::io::Result<Vec<u8>> {
+    let bytes = profile.encode_to_vec();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&bytes)?;
+    gz.finish()
 }
 
 /// Builds the pprof message (not compressed).
@@ -158,29 +240,10 @@ pub fn build(profile: &Profile) -> PprofProfile {
         ValueType { r#type: strings.get("cpu"), unit: strings.get("nanoseconds") },
     ];
     let period_type = Some(ValueType { r#type: strings.get("cpu"), unit: strings.get("nanoseconds") });
-
-    let mut functions: Vec<Function> = Vec::new();
-    let mut function_ids: HashMap<(&str, &str), u64> = HashMap::new();
-    let mut locations = Vec::with_capacity(profile.frames.len());
-    for (i, f) in profile.frames.iter().enumerate() {
-        let id = *function_ids.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
-            let id = functions.len() as u64 + 1;
-            let name = strings.get(&f.function);
-            functions.push(Function {
-                id,
-                name,
-                system_name: name,
-                filename: strings.get(&f.file),
-                start_line: i64::from(f.line),
-            });
-            id
-        });
-        let func = &mut functions[(id - 1) as usize];
-        if f.line > 0 && (func.start_line <= 0 || i64::from(f.line) < func.start_line) {
-            func.start_line = i64::from(f.line);
-        }
-        locations.push(Location { id: i as u64 + 1, line: vec![Line { function_id: id, line: i64::from(f.line) }] });
-    }
+    let tables = functions_and_locations(
+        &mut strings,
+        profile.frames.iter().map(|f| (f.function.as_str(), f.file.as_str(), i64::from(f.line))),
+    );
     let thread_key = strings.get("thread");
     let pid_key = strings.get("pid");
     let thread_labels: Vec<i64> = profile.threads.iter().map(|t| strings.get(&t.label())).collect();
@@ -201,44 +264,37 @@ pub fn build(profile: &Profile) -> PprofProfile {
             }
         })
         .collect();
-    let time_nanos = humantime::parse_rfc3339(&profile.meta.started_at)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
+    let meta = &profile.meta;
     PprofProfile {
-        sample_type,
-        sample,
-        location: locations,
-        function: functions,
-        string_table: strings.table,
-        time_nanos,
-        duration_nanos: (profile.meta.duration_secs * 1e9) as i64,
         period_type,
         period,
+        ..PprofProfile::new(strings, tables, sample_type, sample, &meta.started_at, meta.duration_secs)
     }
 }
 
 /// Renders the gzipped protobuf.
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
-    let bytes = build(profile).encode_to_vec();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&bytes)?;
-    Ok(gz.finish()?)
+    Ok(encode_gzipped(&build(profile))?)
+}
+
+/// Decodes a gzipped pprof file back into its message (for tests).
+#[cfg(test)]
+pub(crate) fn decode_gzipped(gz: &[u8]) -> PprofProfile {
+    use std::io::Read;
+
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut raw).unwrap();
+    PprofProfile::decode(raw.as_slice()).unwrap()
 }
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
-
     use super::*;
 
     #[test]
     fn decodes_back_with_prost() {
         let p = crate::profile::fixture::profile();
-        let gz = render(&p).unwrap();
-        let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut raw).unwrap();
-        let back = PprofProfile::decode(raw.as_slice()).unwrap();
+        let back = decode_gzipped(&render(&p).unwrap());
         assert_eq!(back.string_table[0], "");
         assert_eq!(back.string_table[back.sample_type[0].r#type as usize], "samples");
         let total: i64 = back.sample.iter().map(|s| s.value[0]).sum();

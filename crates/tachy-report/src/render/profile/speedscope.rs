@@ -1,60 +1,116 @@
 //! speedscope JSON: one sampled profile per thread, in time order, over a shared frame table.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::ProfileRenderError;
 use crate::profile::Profile;
 
+/// The `$schema` of a speedscope file.
+const SCHEMA: &str = "https://www.speedscope.app/file-format-schema.json";
+
+/// A speedscope file: sampled profiles over a shared frame table.
 #[derive(Serialize)]
-struct Doc<'a> {
+struct Doc<'a, W> {
+    /// The file format's schema URL.
     #[serde(rename = "$schema")]
     schema: &'static str,
+    /// The file's name in speedscope's title bar.
     name: String,
+    /// What wrote the file: `tachy <version>`.
     exporter: String,
+    /// The profile shown first.
     #[serde(rename = "activeProfileIndex")]
     active_profile_index: usize,
+    /// The frame table.
     shared: Shared<'a>,
-    profiles: Vec<Sampled<'a>>,
+    /// The profiles.
+    profiles: Vec<Sampled<'a, W>>,
 }
 
+/// The frame table shared by the profiles.
 #[derive(Serialize)]
 struct Shared<'a> {
+    /// The frames, referred to by index.
     frames: Vec<Frame<'a>>,
 }
 
+/// One frame of the shared table.
 #[derive(Serialize)]
-struct Frame<'a> {
-    name: &'a str,
-    file: &'a str,
-    line: i32,
+pub(crate) struct Frame<'a> {
+    /// Function name.
+    pub(crate) name: &'a str,
+    /// Source file.
+    pub(crate) file: &'a str,
+    /// Line number.
+    pub(crate) line: i64,
 }
 
+/// Stacks, root first, as indices into the shared frames (borrowed from the report or built).
+pub(crate) type Stacks<'a> = Vec<Cow<'a, [u32]>>;
+
+/// A "sampled" profile: stacks (root first, as frame indices) and their weights in `W`.
 #[derive(Serialize)]
-struct Sampled<'a> {
+pub(crate) struct Sampled<'a, W> {
+    /// Always `sampled`.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The profile's name in speedscope's profile list.
     name: String,
+    /// The unit of the weights, e.g. `seconds`, `bytes`.
     unit: &'static str,
+    /// Where the profile starts, in the weights' unit.
     #[serde(rename = "startValue")]
-    start_value: f64,
+    start_value: W,
+    /// Where the profile ends, in the weights' unit.
     #[serde(rename = "endValue")]
-    end_value: f64,
-    samples: Vec<&'a [u32]>,
-    weights: Vec<f64>,
+    end_value: W,
+    /// The stacks, root first, as indices into the shared frames.
+    samples: Stacks<'a>,
+    /// The weight of each stack.
+    weights: Vec<W>,
+}
+
+impl<'a, W> Sampled<'a, W> {
+    /// A sampled profile `name` from `start` to `end`, its weights in `unit`.
+    pub(crate) fn new(
+        name: String,
+        unit: &'static str,
+        (start, end): (W, W),
+        samples: Stacks<'a>,
+        weights: Vec<W>,
+    ) -> Self {
+        Sampled { kind: "sampled", name, unit, start_value: start, end_value: end, samples, weights }
+    }
+}
+
+/// Serialises a speedscope file named `name` with the first profile active.
+pub(crate) fn document<W: Serialize>(
+    name: String,
+    exporter: String,
+    frames: Vec<Frame<'_>>,
+    profiles: Vec<Sampled<'_, W>>,
+) -> serde_json::Result<Vec<u8>> {
+    let doc = Doc { schema: SCHEMA, name, exporter, active_profile_index: 0, shared: Shared { frames }, profiles };
+    serde_json::to_vec(&doc)
 }
 
 /// Renders the profile as a speedscope file (serialised straight from borrowed data).
 pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
-    let frames =
-        profile.frames.iter().map(|f| Frame { name: &f.function, file: f.display_file(), line: f.line }).collect();
+    let frames = profile
+        .frames
+        .iter()
+        .map(|f| Frame { name: &f.function, file: f.display_file(), line: i64::from(f.line) })
+        .collect();
     let rate = profile.meta.effective_rate();
     let interval = if rate > 0.0 { 1.0 / rate } else { 0.01 };
-    let mut per_thread: Vec<(Vec<&[u32]>, f64, f64)> = vec![(Vec::new(), f64::MAX, 0.0); profile.threads.len()];
+    let mut per_thread: Vec<(Stacks, f64, f64)> = vec![(Vec::new(), f64::MAX, 0.0); profile.threads.len()];
     for (&stack, &t_us) in profile.timeline.stacks.iter().zip(&profile.timeline.offsets_us) {
         let Some(s) = profile.stacks.get(stack as usize) else { continue };
         if let Some(entry) = per_thread.get_mut(s.thread as usize) {
             let t = t_us as f64 / 1e6;
-            entry.0.push(&s.frames);
+            entry.0.push(Cow::Borrowed(&s.frames));
             entry.1 = entry.1.min(t);
             entry.2 = entry.2.max(t + interval);
         }
@@ -65,25 +121,13 @@ pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
         .iter()
         .zip(per_thread)
         .filter(|(_, (samples, _, _))| !samples.is_empty())
-        .map(|(t, (samples, start, end))| Sampled {
-            kind: "sampled",
-            name: if multi { format!("{} · process {}", t.label(), t.pid) } else { t.label() },
-            unit: "seconds",
-            start_value: start,
-            end_value: end,
-            weights: vec![interval; samples.len()],
-            samples,
+        .map(|(t, (samples, start, end))| {
+            let name = if multi { format!("{} · process {}", t.label(), t.pid) } else { t.label() };
+            let weights = vec![interval; samples.len()];
+            Sampled::new(name, "seconds", (start, end), samples, weights)
         })
         .collect();
-    let doc = Doc {
-        schema: "https://www.speedscope.app/file-format-schema.json",
-        name: profile.meta.command.join(" "),
-        exporter: format!("tachy {}", profile.tachy_version),
-        active_profile_index: 0,
-        shared: Shared { frames },
-        profiles,
-    };
-    Ok(serde_json::to_vec(&doc)?)
+    Ok(document(profile.meta.command.join(" "), format!("tachy {}", profile.tachy_version), frames, profiles)?)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use self::plot::plot;
 pub use self::text::{event_line, live, text};
 
 use super::RenderError;
-use crate::render::mem::{bytes, count};
+use crate::render::common::{bytes, count};
 use crate::watch::WatchReport;
 
 /// Renders a watch report as pretty-printed JSON with a trailing newline.
@@ -252,6 +252,7 @@ pub(crate) mod fixture {
             ],
             unavailable: vec!["uss_bytes: permission denied".into()],
             self_cpu_percent: 0.42,
+            cpu_saturated_share: 0.1,
             timeline: (0..=30)
                 .map(|i| TimelinePoint {
                     t_secs: i as f64,

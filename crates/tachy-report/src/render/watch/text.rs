@@ -4,11 +4,9 @@
 use std::fmt::Write;
 
 use super::{bytes_f, number, rates, value};
-use crate::render::mem::{bytes, count, secs};
+use crate::render::common::{Paint, bytes, count, secs, sparkline, warnings, without_trailing_blank_lines};
 use crate::watch::{AlertEvent, AlertState, AlertSummary, Growth, Sample, SeriesStats, WatchEnd, WatchReport};
 
-/// Sparkline levels, lowest first.
-const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// Most columns of a live sparkline (the most recent samples).
 const LIVE_WIDTH: usize = 40;
 /// Most events listed in the end summary (all are in the JSON report).
@@ -28,28 +26,6 @@ const SERIES: [(&str, &str); 10] = [
     ("processes", "processes"),
 ];
 
-/// ANSI colouring, or none.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
-    }
-    fn green(self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    fn red(self, s: &str) -> String {
-        self.wrap("1;31", s)
-    }
-    fn yellow(self, s: &str) -> String {
-        self.wrap("33", s)
-    }
-    fn bold(self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-}
-
 /// The end summary: the run, min/mean/max/last of every series, the memory growth, the alerts
 /// and their events, unavailable fields, tachy's own CPU and notes. `color` adds ANSI colours
 /// (red for firing alerts and growth, green for cleared ones).
@@ -59,26 +35,22 @@ pub fn text(report: &WatchReport, color: bool) -> String {
     header(&mut out, report, paint);
     series(&mut out, report);
     growth(&mut out, report.growth.as_ref(), paint);
+    if report.cpu_saturated_share > 0.0 {
+        let _ = writeln!(
+            out,
+            "  CPU saturation: {:.0}% of samples at >= 90% of a core (the GIL caps a Python process near one core)\n",
+            report.cpu_saturated_share * 100.0
+        );
+    }
     alerts(&mut out, &report.alerts, paint);
     events(&mut out, &report.events, paint);
+    warnings(&mut out, "  ", "Unavailable", &report.unavailable, paint);
     if !report.unavailable.is_empty() {
-        let _ = writeln!(out, "  Unavailable:");
-        for u in &report.unavailable {
-            let _ = writeln!(out, "    - {}", paint.yellow(u));
-        }
         out.push('\n');
     }
     let _ = writeln!(out, "  tachy's own CPU: {:.1}% of one core\n", report.self_cpu_percent);
-    if !report.notes.is_empty() {
-        let _ = writeln!(out, "  Notes:");
-        for n in &report.notes {
-            let _ = writeln!(out, "    - {}", paint.yellow(n));
-        }
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+    warnings(&mut out, "  ", "Notes", &report.notes, paint);
+    without_trailing_blank_lines(out)
 }
 
 fn header(out: &mut String, report: &WatchReport, paint: Paint) {
@@ -244,17 +216,6 @@ pub fn event_line(e: &AlertEvent) -> String {
         AlertState::Cleared => "cleared",
     };
     format!("[{}] {state} {}: {}", clock(&e.time), e.alert, measured(e))
-}
-
-/// One character per value, scaled from `lo` (`▁`) to `hi` (`█`).
-fn sparkline(values: &[f64], lo: f64, hi: f64) -> String {
-    values
-        .iter()
-        .map(|&v| {
-            let level = if hi > lo { ((v - lo) / (hi - lo) * 7.0).round().clamp(0.0, 7.0) as usize } else { 0 };
-            SPARKS[level]
-        })
-        .collect()
 }
 
 /// The live view: a few short lines redrawn at each sample, each ending with a newline:
