@@ -474,6 +474,11 @@ pub fn read_opts(pid: u32, full: bool) -> Result<RawProcess, ProcError> {
         return Err(ProcError::NoSuchProcess(pid));
     }
     let kthread = stat.flags & PF_KTHREAD != 0;
+    if !kthread && stat.vsize == 0 {
+        // A user process without an address space is exiting (its memory already released,
+        // not yet a zombie): it is gone, and its zero RSS must not land in a timeline.
+        return Err(ProcError::NoSuchProcess(pid));
+    }
     let starttime = stat.starttime;
     let mut p = RawProcess {
         pid,

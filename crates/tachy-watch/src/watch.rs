@@ -267,6 +267,7 @@ pub fn run(
     let mut last_tcp: Option<Instant> = None;
     let mut last_fit: Option<Instant> = None;
     let mut saturated = 0u64;
+    let mut tree: Vec<u32> = Vec::new();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let end = loop {
         if should_stop() {
@@ -298,7 +299,12 @@ pub fn run(
         };
         let mut raws = vec![root_raw];
         if settings.children {
-            raws.extend(procfs::descendants(root).into_iter().filter_map(|p| procfs::read_opts(p, with_tcp).ok()));
+            // The tree is rescanned (a read of every /proc/*/stat) with the full reads, once a
+            // second; known children are read every sample.
+            if with_tcp {
+                tree = procfs::descendants(root);
+            }
+            raws.extend(tree.iter().filter_map(|p| procfs::read_opts(*p, with_tcp).ok()));
         }
         let mut processes = Vec::with_capacity(raws.len());
         let mut next_prev = HashMap::with_capacity(raws.len());
@@ -396,9 +402,10 @@ pub fn run(
     };
     let duration = started.elapsed().as_secs_f64();
     if let Some(mut c) = child.take()
-        && end == WatchEnd::Interrupted
+        && end != WatchEnd::TargetExited
     {
-        // A launched program stops with tachy (it got the terminal's Ctrl-C too, usually).
+        // A launched program stops with the watch (Ctrl-C or --duration): SIGTERM, then
+        // SIGKILL after 3 s.
         // SAFETY: plain syscall on our own child.
         unsafe {
             libc::kill(c.id() as libc::pid_t, libc::SIGTERM);
@@ -424,7 +431,11 @@ pub fn run(
             notes.push(format!("process {root} exited after {duration:.1} s; the timeline up to then is kept"))
         }
         WatchEnd::Interrupted => notes.push("interrupted by Ctrl-C".into()),
-        WatchEnd::Duration => {}
+        WatchEnd::Duration => {
+            if matches!(settings.target, Target::Launch(_)) {
+                notes.push("the launched command was stopped at the end of --duration".into());
+            }
+        }
     }
     if samples == 0 {
         notes.push("no sample was taken: the process ended at once".into());

@@ -8,6 +8,7 @@ mod load;
 mod mem;
 mod profile;
 mod top;
+mod watch;
 
 use assert_cmd::Command;
 

@@ -1,0 +1,502 @@
+//! `tachy watch` end to end on real Python processes: launch and `--pid` modes, the growth
+//! estimate against a leak of known rate, alerts and their hook, the streamed CSV/JSONL, the
+//! plot, `--children`, the Prometheus endpoint, bad input, a target that exits, and Ctrl-C.
+//! Every wait is bounded; nothing asserts a duration.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tachy_test::{python, sh_quote, workspace_root};
+
+use crate::{json, tachy};
+
+/// Bound on any single `tachy watch` run (a guard against hangs, never a timing assertion).
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// The leak fixture's true growth: 1 MiB every 100 ms = 10 MiB/s, in bytes per hour.
+const LEAK_BYTES_PER_HOUR: f64 = 10.0 * 1_048_576.0 * 3600.0;
+
+/// A Python program under `crates/tachy/tests/fixtures/watch/`.
+fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("crates/tachy/tests/fixtures/watch").join(name)
+}
+
+/// Runs `tachy watch ARGS`, bounded.
+fn watch(args: &[&str]) -> Output {
+    tachy().arg("watch").args(args).timeout(LIMIT).output().unwrap()
+}
+
+/// stdout and stderr of a run, for assertion messages.
+fn show(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), stderr(out))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A process started by a test, killed and reaped when dropped.
+struct Guard(Child);
+
+impl Guard {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `python -c CODE` with its output discarded.
+fn spawn_python(code: &str) -> Guard {
+    Guard(
+        Command::new(python())
+            .args(["-c", code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits for `child` for at most `limit`, killing it and failing past that.
+fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the process did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Spawns `tachy watch ARGS` with piped output, to signal it or talk to it while it runs.
+fn spawn_watch(args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("tachy"))
+        .arg("watch")
+        .args(args)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (bounded) for a spawned `tachy watch` and collects its output (small enough for the
+/// pipes: a short run's report).
+fn finish(mut child: Child) -> Output {
+    let status = wait_bounded(&mut child, LIMIT);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    Output { status, stdout, stderr }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `GET path` on 127.0.0.1:port; the whole response, or None when nothing answers.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// The alert summary of `expr` in a report.
+fn summary<'a>(report: &'a Value, expr: &str) -> &'a Value {
+    report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alert"] == expr)
+        .unwrap_or_else(|| panic!("no summary of {expr}: {}", report["alerts"]))
+}
+
+/// Whether the report has a firing event of `expr`.
+fn fired(report: &Value, expr: &str) -> bool {
+    report["events"].as_array().unwrap().iter().any(|e| e["alert"] == expr && e["state"] == "firing")
+}
+
+#[test]
+fn launch_mode_watches_until_the_command_exits() {
+    let py = python().to_str().unwrap();
+    let out = watch(&["--interval", "100ms", "--json", "--", py, "-c", "import time; time.sleep(1)"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["schema"], "tachy-watch/1");
+    assert_eq!(r["end"], "target_exited", "{r}");
+    assert_eq!(r["exit_code"], 0, "{r}");
+    assert!(r["samples"].as_u64().unwrap() >= 3, "{r}");
+    assert!(r["series"]["rss_bytes"]["max"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["series"]["threads"]["max"].as_f64().unwrap() >= 1.0, "{r}");
+    assert!(!r["children"].as_bool().unwrap());
+}
+
+#[test]
+fn launch_mode_reports_the_exit_code_of_the_command() {
+    let py = python().to_str().unwrap();
+    let out =
+        watch(&["--interval", "100ms", "--json", "--", py, "-c", "import sys, time; time.sleep(0.5); sys.exit(3)"]);
+    // No alert fired: tachy's own exit code does not mirror the command's.
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!((r["end"].as_str(), r["exit_code"].as_i64()), (Some("target_exited"), Some(3)), "{r}");
+}
+
+#[test]
+fn pid_mode_stops_after_the_duration() {
+    let target = spawn_python("import time; time.sleep(30)");
+    let pid = target.pid().to_string();
+    let out = watch(&["--pid", &pid, "--duration", "1s", "--interval", "100ms", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["end"], "duration", "{r}");
+    assert_eq!(r["pid"].as_u64(), Some(u64::from(target.pid())), "{r}");
+    assert!(r["samples"].as_u64().unwrap() >= 5, "{r}");
+    assert!(r["exit_code"].is_null(), "{r}");
+    assert!(r["command"].as_str().unwrap().contains("time.sleep(30)"), "{r}");
+}
+
+#[test]
+fn pid_mode_ends_when_the_process_exits() {
+    let target = spawn_python("import time; time.sleep(1)");
+    let pid = target.pid().to_string();
+    // The process becomes a zombie of this test (not reaped until the guard drops): tachy
+    // must see it as gone.
+    let out = watch(&["--pid", &pid, "--duration", "30s", "--interval", "100ms", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["end"], "target_exited", "{r}");
+    assert!(r["samples"].as_u64().unwrap() >= 1, "{r}");
+    assert!(r["notes"].to_string().contains("exited"), "{r}");
+    drop(target);
+}
+
+#[test]
+fn a_steady_leak_is_measured_and_its_alerts_fire_and_run_the_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook_log = dir.path().join("alerts.log");
+    let hook = format!("echo \"$TACHY_ALERT $TACHY_ALERT_STATE\" >> {}", sh_quote(&hook_log));
+    let py = python().to_str().unwrap();
+    let leak = fixture("leak.py");
+    let out = watch(&[
+        "--interval",
+        "100ms",
+        "--duration",
+        "10s",
+        "--growth-window",
+        "10s",
+        "--alert",
+        "rss>100MB",
+        "--alert",
+        "growth>5MB/h",
+        "--alert",
+        "rss>100GB",
+        "--on-alert",
+        &hook,
+        "--json",
+        "--",
+        py,
+        leak.to_str().unwrap(),
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "an alert fired: {}", show(&out));
+    let r = json(&out);
+
+    // Growth against the truth (10 MiB/s), within 10%.
+    let g = &r["growth"];
+    assert_eq!(g["growing"], true, "{g}");
+    let rate = g["bytes_per_hour"].as_f64().unwrap();
+    assert!((rate / LEAK_BYTES_PER_HOUR - 1.0).abs() <= 0.10, "growth {rate} B/h vs truth {LEAK_BYTES_PER_HOUR}: {g}");
+    assert!(g["low_bytes_per_hour"].as_f64().unwrap() > 0.0, "{g}");
+
+    // Alerts: both real ones fired, the absurd one did not.
+    for expr in ["rss>100MB", "growth>5MB/h"] {
+        assert!(fired(&r, expr), "{expr} fired: {}", r["events"]);
+        assert!(summary(&r, expr)["fired"].as_u64().unwrap() >= 1, "{}", r["alerts"]);
+    }
+    assert_eq!(summary(&r, "rss>100GB")["fired"], 0, "{}", r["alerts"]);
+    assert!(!fired(&r, "rss>100GB"));
+    let err = stderr(&out);
+    assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("rss>100MB")), "{err}");
+    assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("growth>5MB/h")), "{err}");
+
+    // The hook runs asynchronously: wait (bounded) for its lines.
+    let start = Instant::now();
+    let has = |line: &str| std::fs::read_to_string(&hook_log).is_ok_and(|t| t.lines().any(|l| l == line));
+    while !(has("rss>100MB firing") && has("growth>5MB/h firing")) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(&hook_log).unwrap_or_default();
+    assert!(has("rss>100MB firing"), "hook log:\n{log}");
+    assert!(has("growth>5MB/h firing"), "hook log:\n{log}");
+    assert!(!log.contains("rss>100GB"), "hook log:\n{log}");
+}
+
+#[test]
+fn an_allocate_free_cycle_is_not_a_leak() {
+    let py = python().to_str().unwrap();
+    let cycle = fixture("cycle.py");
+    // 70 ms does not divide the 200 ms cycle: the samples sweep every phase of it.
+    let out = watch(&[
+        "--interval",
+        "70ms",
+        "--growth-window",
+        "10s",
+        "--alert",
+        "growth>5MB/h",
+        "--alert",
+        "rss>100GB",
+        "--json",
+        "--",
+        py,
+        cycle.to_str().unwrap(),
+        "7",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "no alert fired: {}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["end"], "target_exited", "{r}");
+    // The estimate exists over a window long enough to call a leak (half the window, 5 s),
+    // so `growing: false` is a verdict, not a lack of data.
+    let g = &r["growth"];
+    assert!(g["window_secs"].as_f64().unwrap() >= 5.0, "{g}");
+    assert_eq!(g["growing"], false, "{g}");
+    // The cycle was seen after start-up: RSS swung by most of the 20 MB block.
+    let rss: Vec<f64> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["t_secs"].as_f64().unwrap() > 1.0)
+        .map(|p| p["rss_bytes"].as_f64().unwrap())
+        .collect();
+    let swing = rss.iter().copied().fold(f64::MIN, f64::max) - rss.iter().copied().fold(f64::MAX, f64::min);
+    assert!(swing > 15e6, "RSS swing {swing}: {rss:?}");
+    for expr in ["growth>5MB/h", "rss>100GB"] {
+        assert_eq!(summary(&r, expr)["fired"], 0, "{}", r["alerts"]);
+    }
+    assert!(r["events"].as_array().unwrap().is_empty(), "{}", r["events"]);
+    assert!(!stderr(&out).contains("FIRING"), "{}", stderr(&out));
+}
+
+#[test]
+fn csv_jsonl_and_plot_have_one_row_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, jsonl, svg) = (dir.path().join("w.csv"), dir.path().join("w.jsonl"), dir.path().join("w.svg"));
+    let py = python().to_str().unwrap();
+    let out = watch(&[
+        "--interval",
+        "100ms",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+        "--alert",
+        "rss>1GB",
+        "--json",
+        "--",
+        py,
+        "-c",
+        "import time; time.sleep(1)",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    let samples = r["samples"].as_u64().unwrap() as usize;
+    assert!(samples >= 3, "{r}");
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..3], ["t_secs", "time", "pid"], "{text}");
+    assert!(header.contains(&"rss_bytes") && header.contains(&"growth_bytes_per_hour"), "{text}");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), samples, "{text}");
+    let rss_col = header.iter().position(|c| *c == "rss_bytes").unwrap();
+    for row in &rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{row}");
+        assert_eq!(cells[2], r["pid"].to_string(), "{row}");
+        assert!(cells[rss_col].parse::<u64>().is_ok_and(|v| v > 0), "{row}");
+    }
+
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), samples, "{text}");
+    for line in lines {
+        let s: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(s["total"].is_object(), "{line}");
+        assert_eq!(s["processes"][0]["pid"], r["pid"], "{line}");
+    }
+
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.trim_start().starts_with("<svg") || plot.trim_start().starts_with("<?xml"), "{plot}");
+    assert!(plot.trim_end().ends_with("</svg>"), "{plot}");
+}
+
+#[test]
+fn children_are_watched_and_summed() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("tree.jsonl");
+    let py = python().to_str().unwrap();
+    let tree = fixture("tree.py");
+    let out = watch(&[
+        "--children",
+        "--interval",
+        "100ms",
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--json",
+        "--",
+        py,
+        tree.to_str().unwrap(),
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["children"], true);
+    assert!(r["series"]["processes"]["max"].as_f64().unwrap() >= 3.0, "{}", r["series"]);
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let samples: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let full = samples
+        .iter()
+        .find(|s| s["processes"].as_array().unwrap().len() >= 3)
+        .unwrap_or_else(|| panic!("no sample with 3 processes:\n{text}"));
+    let procs = full["processes"].as_array().unwrap();
+    assert_eq!(procs[0]["pid"], r["pid"], "the root first: {full}");
+    for child in &procs[1..] {
+        assert_eq!(child["ppid"], r["pid"], "{full}");
+    }
+    let total = full["total"]["rss_bytes"].as_u64().unwrap();
+    let root = procs[0]["metrics"]["rss_bytes"].as_u64().unwrap();
+    let sum: u64 = procs.iter().map(|p| p["metrics"]["rss_bytes"].as_u64().unwrap()).sum();
+    assert!(total > root, "{full}");
+    assert_eq!(total, sum, "{full}");
+}
+
+#[test]
+fn prometheus_serves_the_process_metrics() {
+    let target = spawn_python("import time; time.sleep(30)");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let pid = target.pid().to_string();
+    let mut tachy =
+        spawn_watch(&["--pid", &pid, "--prometheus", &addr, "--duration", "3s", "--interval", "100ms", "--json"]);
+    let wanted = format!("process_resident_memory_bytes{{pid=\"{pid}\"");
+    let start = Instant::now();
+    let mut body = None;
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Some(text) = http_get(port, "/metrics")
+            && text.contains(&wanted)
+        {
+            body = Some(text);
+            break;
+        }
+        if tachy.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = finish(tachy);
+    let body = body.unwrap_or_else(|| panic!("no {wanted} served\n{}", show(&out)));
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("text/plain; version=0.0.4"), "{body}");
+    let line = body.lines().find(|l| l.starts_with(&wanted)).unwrap();
+    let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(value > 0.0, "{line}");
+    assert!(body.contains("# TYPE process_resident_memory_bytes gauge"), "{body}");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json(&out)["end"], "duration");
+    assert!(stderr(&out).contains(&format!("http://{addr}/metrics")), "{}", stderr(&out));
+}
+
+#[test]
+fn a_prometheus_port_in_use_is_refused() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let me = std::process::id().to_string();
+    let out = watch(&["--pid", &me, "--prometheus", &addr, "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("tachy: error:") && err.contains("already in use"), "{err}");
+    assert!(out.stdout.is_empty(), "{}", show(&out));
+    drop(taken);
+}
+
+#[test]
+fn bad_input_is_one_error_line() {
+    let me = std::process::id().to_string();
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["--pid", "4000000"], vec!["no process with PID 4000000"]),
+        (vec!["--pid", &me, "--alert", "rss>lots"], vec!["rss>lots", "accepted:", "rss|uss|pss", "growth>RATE"]),
+        (vec!["--pid", &me, "--alert", "foo>1"], vec!["foo>1", "unknown metric", "accepted:", "cpu>PCT"]),
+        (vec!["--pid", &me, "--alert", "rss"], vec!["'rss'", "accepted:", "operators"]),
+        (vec![], vec!["nothing to watch", "--pid"]),
+        (vec!["--", "tachy-no-such-command-xyz"], vec!["tachy-no-such-command-xyz", "command not found"]),
+    ];
+    for (args, needles) in cases {
+        let out = watch(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", show(&out));
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("tachy: error: "), "{args:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: {n:?} missing from {err}");
+        }
+        assert!(out.stdout.is_empty(), "{args:?}: {}", show(&out));
+    }
+}
+
+#[test]
+fn watching_pid_1_survives_what_it_cannot_read() {
+    // As root nothing is denied; as another user some /proc files of PID 1 are, and the run
+    // still produces samples with those fields listed as unavailable.
+    let out = watch(&["--pid", "1", "--duration", "1s", "--interval", "200ms", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["pid"], 1);
+    assert_eq!(r["end"], "duration", "{r}");
+    assert!(r["samples"].as_u64().unwrap() >= 1, "{r}");
+    assert!(r["series"]["rss_bytes"]["max"].as_f64().is_some(), "{r}");
+}
+
+#[test]
+fn ctrl_c_prints_the_report_and_stops_the_launched_command() {
+    let py = python().to_str().unwrap();
+    let tachy = spawn_watch(&["--json", "--interval", "100ms", "--", py, "-c", "import time; time.sleep(30)"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: plain syscall on our own child.
+    unsafe {
+        libc::kill(tachy.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = finish(tachy);
+    assert_eq!(out.status.code(), Some(130), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["end"], "interrupted", "{r}");
+    assert!(r["samples"].as_u64().unwrap() >= 1, "{r}");
+    let pid = r["pid"].as_u64().unwrap();
+    // Reaped by tachy: /proc/PID is gone (or, should the PID be reused, is someone else).
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&cmdline).contains("time.sleep(30)"), "python {pid} still runs");
+}
