@@ -285,7 +285,7 @@ mod tests {
         assert_eq!(r.leak_sites[0].function, "leak");
         assert_eq!(r.leaked_bytes, 50);
         assert_eq!(r.allocated_sites.len(), 2);
-        assert_eq!(r.budgets[0].passed, false);
+        assert!(!r.budgets[0].passed);
         assert!(r.budgets[1].passed);
         assert_eq!(r.end, MemEnd::Exited);
     }
