@@ -21,6 +21,14 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     if args.command.is_empty() {
         bail!("no command to profile: write it after --, e.g. `tachy mem -- python3 app.py`");
     }
+    if let Some(out) = &args.output {
+        // Fail before a long run, not after it, when the report cannot be written.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let mut settings = MemSettings::new(args.command.clone());
     settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes.max(1) };
     settings.subprocesses = args.subprocesses;

@@ -413,3 +413,20 @@ fn wait_bounded(mut child: std::process::Child, limit: Duration) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// An `-o` that cannot be written fails at once, before the program runs (not after a long run).
+#[test]
+fn an_unwritable_output_fails_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let out = tachy()
+        .args(["mem", "-o", "/no/such/dir/r.json", "--"])
+        .arg(python())
+        .args(["-c", &format!("open({:?}, 'w').write('x')", marker.display().to_string())])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", streams(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write /no/such/dir/r.json"));
+    assert!(!marker.exists(), "the program must not have run");
+}
