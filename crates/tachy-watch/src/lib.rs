@@ -6,6 +6,7 @@
 //! This crate never prints or exits.
 
 pub mod alert;
+pub mod config;
 pub mod procfs;
 pub mod prometheus;
 pub mod watch;

@@ -62,15 +62,24 @@ pub struct WatchArgs {
     #[arg(long)]
     pub children: bool,
 
-    /// Sampling period.
-    #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub interval: std::time::Duration,
+    /// Sampling period [default: 1s].
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<std::time::Duration>,
 
     /// Stop after this long (default: until the process exits or Ctrl-C).
     #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
 
-    /// Alert expression (repeatable), e.g. 'rss>150MB', 'growth>5MB/h', 'cpu>90%'.
+    /// Read alerts and options from this TOML file (`[tool.tachy.watch]` or `[watch]`)
+    /// instead of the nearest pyproject.toml's `[tool.tachy.watch]`.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub isolated: bool,
+
+    /// Alert expression (repeatable, added to the config's), e.g. 'rss>150MB', 'growth>5MB/h', 'cpu>90%'.
     #[arg(short, long, value_name = "EXPR")]
     pub alert: Vec<String>,
 
@@ -80,9 +89,9 @@ pub struct WatchArgs {
     #[arg(long, value_name = "CMD")]
     pub on_alert: Option<String>,
 
-    /// Window of the memory growth fit.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub growth_window: std::time::Duration,
+    /// Window of the memory growth fit [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub growth_window: Option<std::time::Duration>,
 
     /// Stream one CSV row per sample (totals) to FILE, flushed as it goes.
     #[arg(long, value_name = "FILE")]

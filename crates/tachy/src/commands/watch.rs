@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use tachy_report::render::watch as render;
 use tachy_report::watch::{AlertEvent, Sample};
 use tachy_watch::alert::Alert;
+use tachy_watch::config::{self, WatchConfig};
 use tachy_watch::{Target, WatchSettings};
 
 use crate::ExitStatus;
@@ -26,15 +27,38 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
         }
         (Some(_), false) => bail!("give --pid or a command, not both"),
     };
-    let alerts = args.alert.iter().map(|a| Alert::parse(a)).collect::<Result<Vec<_>, _>>()?;
+    let config = match (&args.config, args.isolated) {
+        (_, true) => WatchConfig::default(),
+        (Some(path), false) => config::load(path)?,
+        (None, false) => match std::env::current_dir().ok().and_then(|d| config::discover(&d)) {
+            Some(path) => config::load(&path)?,
+            None => WatchConfig::default(),
+        },
+    };
+    if let Some(path) = &config.path
+        && !config.alerts.is_empty()
+    {
+        printer::info(quiet || args.json, &format!("{} alert(s) from {}", config.alerts.len(), path.display()));
+    }
+    let mut alerts = config.alerts.clone();
+    for a in &args.alert {
+        let alert = Alert::parse(a)?;
+        if !alerts.iter().any(|x| x.expr == alert.expr) {
+            alerts.push(alert);
+        }
+    }
     let mut settings = WatchSettings::new(target);
     settings.children = args.children;
-    settings.interval = args.interval;
+    if let Some(i) = args.interval.or(config.interval) {
+        settings.interval = i;
+    }
     settings.duration = args.duration;
     settings.alerts = alerts.clone();
-    settings.growth_window = args.growth_window;
-    settings.prometheus = args.prometheus.clone();
-    settings.on_alert = args.on_alert.clone();
+    if let Some(w) = args.growth_window.or(config.growth_window) {
+        settings.growth_window = w;
+    }
+    settings.prometheus = args.prometheus.clone().or(config.prometheus);
+    settings.on_alert = args.on_alert.clone().or(config.on_alert);
 
     let open = |p: &Path| -> Result<BufWriter<File>> {
         Ok(BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?))

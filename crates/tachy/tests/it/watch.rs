@@ -500,3 +500,44 @@ fn ctrl_c_prints_the_report_and_stops_the_launched_command() {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&cmdline).contains("time.sleep(30)"), "python {pid} still runs");
 }
+
+/// `[tool.tachy.watch]` in the nearest pyproject.toml sets the alerts; `--isolated` ignores
+/// it; a bad key is one line naming the file and line.
+#[test]
+fn alerts_come_from_pyproject() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("src");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"app\"\n\n[tool.tachy.watch]\nalerts = [\"rss>1MB\"]\ninterval = \"100ms\"\n",
+    )
+    .unwrap();
+    let py = python().to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        tachy()
+            .current_dir(&sub)
+            .args(["watch", "--json"])
+            .args(extra)
+            .args(["--", &py, "-c", "import time; time.sleep(0.6)"])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = json(&out);
+    assert_eq!(r["alerts"][0]["alert"], "rss>1MB");
+    assert!(r["alerts"][0]["fired"].as_u64().unwrap() >= 1);
+    assert_eq!(r["interval_secs"].as_f64(), Some(0.1));
+    let out = run(&["--isolated"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json(&out)["alerts"].as_array().map(Vec::len), Some(0));
+
+    std::fs::write(dir.path().join("pyproject.toml"), "[tool.tachy.watch]\nalerts = []\nintervall = \"1s\"\n").unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pyproject.toml:3:") && err.contains("intervall"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
