@@ -541,3 +541,34 @@ fn alerts_come_from_pyproject() {
     assert!(err.contains("pyproject.toml:3:") && err.contains("intervall"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+/// Run as an unprivileged user against PID 1: the files the kernel denies (smaps_rollup, io,
+/// fd) are listed as unavailable and the rest is sampled. Needs root and `setpriv`.
+#[test]
+#[allow(clippy::print_stderr)] // says why the test is skipped
+fn denied_proc_files_are_marked_unavailable() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: plain syscall.
+    if unsafe { libc::geteuid() } != 0 || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("tachy");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("tachy"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["watch", "--pid", "1", "--duration", "1s", "--interval", "200ms", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = json(&out);
+    assert!(r["samples"].as_u64().unwrap() >= 1, "{r}");
+    let unavailable: Vec<&str> = r["unavailable"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(unavailable.iter().any(|u| u.contains("permission denied")), "{unavailable:?}");
+    assert!(r["series"]["rss_bytes"]["max"].as_f64().unwrap() > 0.0, "RSS still sampled: {r}");
+}
