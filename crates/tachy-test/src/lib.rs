@@ -32,6 +32,23 @@ pub fn wait_for_file(path: &Path, limit: std::time::Duration) -> bool {
     path.exists()
 }
 
+/// Waits for `child` for at most `limit` (a bound against hangs, never a timing assertion),
+/// killing it and panicking past that.
+pub fn wait_bounded(child: &mut std::process::Child, limit: std::time::Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the process did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The real Python interpreter behind `python3` (pyenv shims resolved), or `$TACHY_TEST_PYTHON`.
 pub fn python() -> &'static Path {
     static PY: OnceLock<PathBuf> = OnceLock::new();

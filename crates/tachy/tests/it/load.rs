@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tachy_test::servers::{Behavior, TestServer};
+use tachy_test::wait_bounded;
 
 use crate::{json, tachy};
 
@@ -76,22 +77,6 @@ fn assert_fails_with(out: &Output, needle: &str) {
     assert!(err.to_lowercase().contains(&needle.to_lowercase()), "expected '{needle}' in stderr: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "one line on stderr: {err}");
     assert!(err.starts_with("tachy: error: "), "{err}");
-}
-
-/// Waits for a child for at most `limit`, killing it (and failing) on a hang.
-fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the process did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Reads a pipe to its end in a thread.

@@ -6,10 +6,11 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tachy_test::wait_bounded;
 use tachy_test::{python, sh_quote, workspace_root};
 
 use crate::{json, tachy};
@@ -66,22 +67,6 @@ fn spawn_python(code: &str) -> Guard {
             .spawn()
             .unwrap(),
     )
-}
-
-/// Waits for `child` for at most `limit`, killing it and failing past that.
-fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the process did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Spawns `tachy watch ARGS` with piped output, to signal it or talk to it while it runs.
