@@ -22,6 +22,8 @@
 
 #![allow(clippy::missing_safety_doc, non_snake_case, unsafe_op_in_unsafe_fn)]
 
+mod native;
+
 use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fs::File;
@@ -123,6 +125,12 @@ static RAW_SAMPLER: Mutex<(i64, u64)> = Mutex::new((i64::MIN, 0));
 /// Inside a MEM/OBJ hook (the GIL holder): nested calls, such as pymalloc handing a large
 /// block to the RAW domain or the C API calls made while reading a stack, pass through.
 static GIL_IN_HOOK: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    /// Inside a RAW hook on this thread (RAW calls are rare): the C allocator below it must not
+    /// sample the same block again under `--native`.
+    static IN_RAW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Live bytes of the MEM/OBJ domains (updated under the GIL).
 static GIL_LIVE: AtomicI64 = AtomicI64::new(0);
 
@@ -566,7 +574,13 @@ unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce(bo
         return direct();
     }
     if d == 0 {
-        return inner(false);
+        if !native::NATIVE.load(Ordering::Relaxed) {
+            return inner(false);
+        }
+        let was = IN_RAW.with(|r| r.replace(true));
+        let r = inner(false);
+        IN_RAW.with(|f| f.set(was));
+        return r;
     }
     GIL_IN_HOOK.store(true, Ordering::Relaxed);
     let r = inner(true);
@@ -664,6 +678,12 @@ fn counter_record(st: &mut State) {
     let _ = st.out.write_all(&rss_bytes().to_le_bytes());
     let _ = st.out.write_all(&(ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed)).to_le_bytes());
     let _ = st.out.write_all(&(ALLOC_BYTES.load(Ordering::Relaxed) + RAW_ALLOC_BYTES.load(Ordering::Relaxed)).to_le_bytes());
+    if native::NATIVE.load(Ordering::Relaxed) {
+        let _ = st.out.write_all(&[b'N']);
+        let _ = st.out.write_all(&now_us().to_le_bytes());
+        let _ = st.out.write_all(&(native::NATIVE_LIVE.load(Ordering::Relaxed).max(0) as u64).to_le_bytes());
+        let _ = st.out.write_all(&(native::NATIVE_PEAK.load(Ordering::Relaxed).max(0) as u64).to_le_bytes());
+    }
 }
 
 unsafe extern "C" fn in_child() {
@@ -721,6 +741,13 @@ pub unsafe extern "C" fn tachy_mem_start(dir: *const c_char, sample_bytes: u64, 
     }
     API = Some(api);
     let api = (*std::ptr::addr_of!(API)).as_ref().unwrap_unchecked();
+    let native_env = getenv(c"TACHY_MEM_NATIVE".as_ptr());
+    if !native_env.is_null() && CStr::from_ptr(native_env).to_bytes() == b"1" {
+        if sample_bytes > 0 {
+            native::NATIVE_SAMPLER.store(exponential(xorshift(KEY), sample_bytes), Ordering::SeqCst);
+        }
+        native::NATIVE.store(true, Ordering::SeqCst);
+    }
     RECORDING.store(true, Ordering::SeqCst);
     for d in 0..3 {
         let mut a = Allocator {

@@ -51,6 +51,10 @@ pub struct Capture {
     pub bytes: Vec<StackBytes>,
     /// Counters over time.
     pub counters: Vec<Counter>,
+    /// `--native`: (µs, live C-heap bytes) over time, and the C heap's peak.
+    pub native: Vec<(u64, u64)>,
+    /// `--native`: the largest live C heap the hook saw.
+    pub native_peak: u64,
     /// Exact peak (from the end record, else the largest counter or peak step).
     pub peak: u64,
     /// When the peak was reached (µs).
@@ -194,6 +198,14 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                     c.allocations = c.allocations.max(allocs);
                     c.allocated_bytes = c.allocated_bytes.max(bytes);
                     c.end_us = c.end_us.max(t_us);
+                }
+                b'N' => {
+                    let t = r.u64()?;
+                    let live_bytes = r.u64()?;
+                    let peak = r.u64()?;
+                    c.native.push((t, live_bytes));
+                    c.native_peak = c.native_peak.max(peak);
+                    c.end_us = c.end_us.max(t);
                 }
                 b'P' => {
                     let t = r.u64()?;

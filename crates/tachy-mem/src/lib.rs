@@ -47,6 +47,8 @@ pub struct MemSettings {
     pub keep_captures: Option<PathBuf>,
     /// Extra environment variables for the program.
     pub env: Vec<(String, String)>,
+    /// Also trace the C allocator (`malloc` and friends) through `LD_PRELOAD`.
+    pub native: bool,
 }
 
 impl MemSettings {
@@ -61,6 +63,7 @@ impl MemSettings {
             max_leak: None,
             keep_captures: None,
             env: Vec::new(),
+            native: false,
         }
     }
 }
@@ -127,11 +130,20 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
     spec.env = vec![
         ("PYTHONPATH".into(), pythonpath),
         ("TACHY_MEM_DIR".into(), cap.clone().into_os_string()),
-        ("TACHY_MEM_LIB".into(), lib.into_os_string()),
+        ("TACHY_MEM_LIB".into(), lib.clone().into_os_string()),
         ("TACHY_MEM_SAMPLE".into(), settings.sample_bytes.to_string().into()),
         ("TACHY_MEM_INTERVAL".into(), settings.interval.as_millis().max(1).to_string().into()),
         ("TACHY_MEM_CHILDREN".into(), if settings.subprocesses { "1" } else { "0" }.into()),
     ];
+    if settings.native {
+        let mut preload = lib.clone().into_os_string();
+        if let Some(old) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+            preload.push(":");
+            preload.push(old);
+        }
+        spec.env.push(("LD_PRELOAD".into(), preload));
+        spec.env.push(("TACHY_MEM_NATIVE".into(), "1".into()));
+    }
     spec.env.extend(settings.env.iter().map(|(k, v)| (k.into(), v.into())));
     spec.stdout = OutputMode::Inherit;
     spec.stderr = OutputMode::Inherit;

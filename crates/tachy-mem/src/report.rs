@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use tachy_process::ExitInfo;
-use tachy_report::mem::{MEM_SCHEMA, MemBudget, MemEnd, MemFrame, MemPoint, MemReport, Peak, Site, StackStat, Totals};
+use tachy_report::mem::{
+    MEM_SCHEMA, MemBudget, MemEnd, MemFrame, MemPoint, MemReport, NativeHeap, Peak, Site, StackStat, Totals,
+};
 
 use crate::capture::Capture;
 
@@ -94,6 +96,31 @@ fn sites(frames: &[MemFrame], stacks: &[StackStat], view: View) -> Vec<Site> {
     out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| (&a.file, a.line).cmp(&(&b.file, b.line))));
     out.truncate(MAX_SITES);
     out
+}
+
+/// The C heap of the main process, when `--native` recorded it.
+fn native_heap(main: &Capture) -> Option<NativeHeap> {
+    if main.native.is_empty() {
+        return None;
+    }
+    let at =
+        main.native.iter().find(|(_, b)| *b >= main.native_peak).or_else(|| main.native.iter().max_by_key(|(_, b)| *b));
+    let peak = main.native_peak.max(main.native.iter().map(|(_, b)| *b).max().unwrap_or(0));
+    let points: Vec<(f64, u64)> = main.native.iter().map(|(t, b)| (*t as f64 / 1e6, *b)).collect();
+    Some(NativeHeap {
+        peak_bytes: peak,
+        peak_at_secs: at.map_or(0.0, |(t, _)| *t as f64 / 1e6),
+        last_bytes: main.native.last().map_or(0, |(_, b)| *b),
+        timeline: thin_points(points, MAX_POINTS),
+    })
+}
+
+fn thin_points<T: Clone>(v: Vec<T>, max: usize) -> Vec<T> {
+    if v.len() <= max {
+        return v;
+    }
+    let step = v.len().div_ceil(max);
+    v.into_iter().step_by(step).collect()
 }
 
 /// Builds the report; `captures[0]` is the main process.
@@ -250,6 +277,7 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
         allocated_sites,
         leak_sites,
         leaked_bytes,
+        native: native_heap(main),
         timeline,
         budgets,
         notes,

@@ -148,3 +148,56 @@ fn threads_starting_and_stopping_under_dense_sampling() {
         assert!(r.totals.samples > 0);
     }
 }
+
+/// `--native`: memory taken straight from the C allocator (here `malloc` through ctypes with
+/// the GIL held) is counted in the C heap and sampled at its Python line.
+#[test]
+fn native_allocations_are_seen_with_native() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "native.py",
+        "import ctypes\n\
+         libc = ctypes.PyDLL(None)\n\
+         libc.malloc.restype = ctypes.c_void_p\n\
+         libc.malloc.argtypes = [ctypes.c_size_t]\n\
+         libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]\n\
+         def native_block():\n    blocks = []\n    for _ in range(40):\n        p = libc.malloc(1 << 20)\n        libc.memset(p, 1, 1 << 20)\n        blocks.append(p)\n    return blocks\n\
+         kept = native_block()\n",
+    );
+    let mut st = settings(tachy_test::python(), &s);
+    st.native = true;
+    let r = tachy_mem::run(&st).unwrap().report;
+    assert_eq!(r.exit_code, Some(0), "{:?}", r.notes);
+    let native = r.native.expect("--native reports the C heap");
+    assert!(native.peak_bytes >= 40 * MIB, "{}", native.peak_bytes);
+    let site = r.peak_sites.iter().find(|x| x.function == "native_block").expect("the malloc line is a site");
+    assert_eq!(site.line, 9, "{site:?}");
+    let mb = site.bytes as f64 / MIB as f64;
+    assert!((30.0..=50.0).contains(&mb), "{mb} MiB sampled for 40 MiB");
+    // Without --native the C allocator is not seen.
+    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
+    assert!(r.native.is_none());
+    assert!(!r.peak_sites.iter().any(|x| x.function == "native_block"));
+}
+
+/// `--native` under threads, subprocesses and dense sampling: nothing crashes.
+#[test]
+fn native_under_threads_and_dense_sampling() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "stress.py",
+        "import json, subprocess, sys, threading, zlib\n\
+         def work(i):\n    data = [{'k': str(j) * 50} for j in range(300)]\n    zlib.compress(json.dumps(data).encode())\n\
+         for _ in range(10):\n    ts = [threading.Thread(target=work, args=(i,)) for i in range(6)]\n    for t in ts: t.start()\n    for t in ts: t.join()\n\
+         subprocess.run(['sh', '-c', 'echo child'], check=True, stdout=subprocess.DEVNULL)\n\
+         print('ok')\n",
+    );
+    let mut st = settings(tachy_test::python(), &s);
+    st.native = true;
+    st.sample_bytes = 1024;
+    let r = tachy_mem::run(&st).unwrap().report;
+    assert_eq!((r.end, r.exit_code), (MemEnd::Exited, Some(0)), "{:?}", r.notes);
+    assert!(r.native.is_some_and(|n| n.peak_bytes > 0));
+}

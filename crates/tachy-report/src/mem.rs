@@ -47,6 +47,9 @@ pub struct MemReport {
     pub leak_sites: Vec<Site>,
     /// Estimated bytes still live at exit (sampled allocations never freed).
     pub leaked_bytes: u64,
+    /// The C heap, with `--native` (`None` otherwise).
+    #[serde(default)]
+    pub native: Option<NativeHeap>,
     /// Traced memory and RSS over time.
     pub timeline: Vec<MemPoint>,
     /// `--max-peak` / `--max-leak` verdicts.
@@ -141,6 +144,20 @@ pub struct Site {
     pub allocations: u64,
     /// The stack that contributed most, as an index into [`MemReport::stacks`].
     pub stack: u32,
+}
+
+/// The C heap seen through the interposed C allocator (`--native`). Its bytes include the
+/// blocks the Python allocators take from `malloc`, so they overlap the traced figures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NativeHeap {
+    /// Largest live size of the C heap (usable sizes), exact, in bytes.
+    pub peak_bytes: u64,
+    /// When it was first seen (seconds since the start).
+    pub peak_at_secs: f64,
+    /// Live size at the last sample before exit.
+    pub last_bytes: u64,
+    /// (seconds since the start, live bytes) over time.
+    pub timeline: Vec<(f64, u64)>,
 }
 
 /// One point of the timeline.

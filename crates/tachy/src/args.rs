@@ -149,6 +149,12 @@ pub struct MemArgs {
     #[arg(short, long)]
     pub subprocesses: bool,
 
+    /// Also trace the C allocator (malloc, calloc, realloc, free, posix_memalign, ...) through
+    /// LD_PRELOAD: memory C extensions take directly is sampled at its Python line, and the C
+    /// heap's peak is reported.
+    #[arg(long)]
+    pub native: bool,
+
     /// Period of the memory timeline.
     #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = parse_duration)]
     pub interval: std::time::Duration,

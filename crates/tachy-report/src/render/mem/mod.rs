@@ -240,6 +240,7 @@ pub(crate) mod fixture {
             allocated_sites: vec![],
             leak_sites: vec![],
             leaked_bytes: 8 * MIB,
+            native: None,
             timeline: [
                 (0.0, 0, 9),
                 (0.5, 12, 24),
@@ -307,6 +308,7 @@ pub(crate) mod fixture {
             allocated_sites: vec![],
             leak_sites: vec![],
             leaked_bytes: 0,
+            native: None,
             timeline: vec![
                 MemPoint { t_secs: 0.0, traced_bytes: 0, rss_bytes: 8 * MIB },
                 MemPoint { t_secs: 0.04, traced_bytes: 150_000, rss_bytes: 9 * MIB },

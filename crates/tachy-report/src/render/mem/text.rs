@@ -84,6 +84,14 @@ fn peaks(out: &mut String, report: &MemReport, paint: Paint) {
         secs(p.traced_at_secs)
     );
     let _ = writeln!(out, "  Peak RSS:    {} at {}", bytes(p.rss_bytes), secs(p.rss_at_secs));
+    if let Some(n) = &report.native {
+        let _ = writeln!(
+            out,
+            "  Peak C heap: {} at {} (--native: every malloc, the Python allocators' own blocks included)",
+            bytes(n.peak_bytes),
+            secs(n.peak_at_secs)
+        );
+    }
     let t = &report.totals;
     let _ = writeln!(
         out,
