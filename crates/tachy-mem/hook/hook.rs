@@ -129,6 +129,17 @@ thread_local! {
     /// Inside a RAW hook on this thread (RAW calls are rare): the C allocator below it must not
     /// sample the same block again under `--native`.
     static IN_RAW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This thread is inside the hook's own bookkeeping (writer, pending frees): a C allocation
+    /// it makes (a Vec growing) must not be sampled, or it would take those locks again.
+    static IN_TACHY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` marked as the hook's own work (see `IN_TACHY`).
+fn own<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_TACHY.with(|b| b.replace(true));
+    let r = f();
+    IN_TACHY.with(|b| b.set(was));
+    r
 }
 
 /// Live bytes of the MEM/OBJ domains (updated under the GIL).
@@ -264,12 +275,14 @@ fn new_peak(live: u64) {
 static PENDING_FREES: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
 
 fn with_state(f: impl FnOnce(&mut State)) {
-    if let Ok(mut guard) = STATE.lock()
-        && let Some(st) = guard.as_mut()
-    {
-        drain_pending(st);
-        f(st);
-    }
+    own(|| {
+        if let Ok(mut guard) = STATE.lock()
+            && let Some(st) = guard.as_mut()
+        {
+            drain_pending(st);
+            f(st);
+        }
+    })
 }
 
 fn drain_pending(st: &mut State) {
@@ -441,6 +454,10 @@ unsafe fn record_sample(frames: &[(usize, u32)], addr: usize, size: usize, weigh
 /// Records the free of a sampled block; never blocks on the writer (a free can happen while
 /// this thread holds it), deferring the record instead.
 fn record_free(addr: usize) {
+    own(|| record_free_inner(addr))
+}
+
+fn record_free_inner(addr: usize) {
     let t = now_us();
     match STATE.try_lock() {
         Ok(mut guard) => {

@@ -147,7 +147,11 @@ unsafe fn on_native_alloc(p: *mut c_void, size: usize) {
         NATIVE_SAMPLER.store(exponential(x, mean), Ordering::Relaxed);
         weight_of(size, mean)
     };
-    if !RECORDING.load(Ordering::Relaxed) || GIL_IN_HOOK.load(Ordering::Relaxed) || IN_RAW.with(|r| r.get()) {
+    if !RECORDING.load(Ordering::Relaxed)
+        || GIL_IN_HOOK.load(Ordering::Relaxed)
+        || IN_RAW.with(|r| r.get())
+        || IN_TACHY.with(|r| r.get())
+    {
         return;
     }
     let Some(api) = (*std::ptr::addr_of!(API)).as_ref() else { return };
