@@ -11,6 +11,7 @@ use tachy_report::render::mem::{self as render, MemFormat};
 
 use crate::ExitStatus;
 use crate::args::{MemAction, MemArgs, MemShowArgs};
+use crate::commands::profile::strip_json;
 use crate::printer;
 
 /// Runs `tachy mem` or `tachy mem show`.
@@ -85,12 +86,6 @@ fn color() -> bool {
 
 fn format_name(f: MemFormat) -> String {
     format!("{f:?}").to_lowercase()
-}
-
-/// `app.mem.json` -> `app.mem`, `run.json` -> `run`.
-fn strip_json(path: &Path) -> PathBuf {
-    let s = path.display().to_string();
-    PathBuf::from(s.strip_suffix(".json").unwrap_or(&s))
 }
 
 fn format_from_extension(path: &Path) -> Option<MemFormat> {

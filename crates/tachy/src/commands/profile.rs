@@ -114,7 +114,8 @@ fn name(f: ProfileFormat) -> &'static str {
     }
 }
 
-fn strip_json(p: &Path) -> PathBuf {
+/// `app.json` -> `app` (the base name other formats are written beside).
+pub(crate) fn strip_json(p: &Path) -> PathBuf {
     let s = p.display().to_string();
     PathBuf::from(s.strip_suffix(".json").unwrap_or(&s))
 }
