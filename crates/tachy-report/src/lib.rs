@@ -7,6 +7,7 @@
 //! This crate never prints; renderers return strings or bytes.
 
 pub mod bench;
+pub mod check;
 pub mod dump;
 pub mod format;
 pub mod lint;
@@ -15,6 +16,7 @@ pub mod mem;
 pub mod profile;
 pub mod render;
 pub mod top;
+pub mod units;
 pub mod watch;
 
 pub use bench::BenchReport;

@@ -195,24 +195,7 @@ pub struct MemShowArgs {
 
 /// Parses `500MB`, `256KiB`, `1.5GiB` or a number of bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a size like 500MB or 256KiB"))?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "ki" | "kib" => 1024.0,
-        "mi" | "mib" => 1024.0 * 1024.0,
-        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(format!("'{s}': unknown unit '{unit}' (use B, KB, MB, GB, KiB, MiB or GiB)")),
-    };
-    if !(n.is_finite() && n >= 0.0) {
-        return Err(format!("'{s}' is not a size"));
-    }
-    Ok((n * factor).round() as u64)
+    tachy_report::units::parse_size(s)
 }
 
 /// `tachy load`.
@@ -759,39 +742,12 @@ impl From<MetricArg> for tachy_report::bench::Metric {
 
 /// Parses `3s`, `500ms`, `2m`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(std::time::Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("'{s}' is not a duration"))
-        };
-    }
-    humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 3s or 500ms ({e})"))
+    tachy_report::units::parse_duration(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("3s").unwrap().as_millis(), 3000);
-        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
-        assert_eq!(parse_duration("1.5").unwrap().as_millis(), 1500);
-        assert!(parse_duration("-1").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("500MB").unwrap(), 500_000_000);
-        assert_eq!(parse_size("256KiB").unwrap(), 262_144);
-        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5XB").unwrap_err().contains("unknown unit"));
-    }
 
     #[test]
     fn cli_is_well_formed() {
