@@ -14,6 +14,7 @@ pub mod lint;
 pub mod load;
 pub mod mem;
 pub mod profile;
+pub mod results;
 pub mod render;
 pub mod top;
 pub mod units;

@@ -46,6 +46,117 @@ pub enum Command {
     /// Monitor a process (tree): CPU, memory (RSS/USS/PSS), threads, fds, TCP, I/O; robust
     /// leak detection, alerts, CSV/JSONL timelines, an SVG plot and a Prometheus endpoint.
     Watch(WatchArgs),
+    /// Run the performance budgets of tachy.toml or pyproject.toml's [tool.tachy]: a table of
+    /// verdicts, JUnit/Markdown/GitHub summaries, a history with step-change detection.
+    Check(CheckArgs),
+    /// Write a starter tachy.toml (or [tool.tachy] in pyproject.toml) with budgets set to the
+    /// common targets (p95 <= 200 ms, errors <= 1 %, growth <= 5 MB/h, ...).
+    Init(InitArgs),
+    /// Build one self-contained HTML report from tachy results (bench, load, profile, mem,
+    /// watch, lint, check JSON).
+    Report(ReportArgs),
+}
+
+/// `tachy check`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy check\n  tachy check --only api-latency --junit junit.xml --markdown comment.md\n  tachy check --report report.html\n  tachy check --history\n\nExit codes: 0 every budget held, 1 a budget failed, 2 a budget could not run or tachy failed, 130 Ctrl-C."
+)]
+pub struct CheckArgs {
+    /// The config file (default: the nearest tachy.toml, else pyproject.toml with [tool.tachy]).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Run only this budget (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// Write a JUnit XML file: one test case per budget.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write a Markdown summary (for a pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Write the check report as JSON (schema tachy-check/1).
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+
+    /// Print the check report as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write one self-contained HTML report of the run (verdicts and every budget's results).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Keep every budget's tachy result files in this folder (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<PathBuf>,
+
+    /// Overwrite the saved baselines (bench, profile, lint) with this run's results.
+    #[arg(long)]
+    pub update_baselines: bool,
+
+    /// Do not append this run to the history.
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Show each metric's trend from the history and flag step changes, instead of running.
+    #[arg(long)]
+    pub history: bool,
+
+    /// Print the JSON schema of the config file and exit.
+    #[arg(long)]
+    pub schema: bool,
+}
+
+/// `tachy init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Add `[tool.tachy]` to pyproject.toml instead of writing tachy.toml.
+    #[arg(long)]
+    pub pyproject: bool,
+
+    /// The folder to write in (default: the current folder).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The Python command that runs the program (used by the mem, profile and watch budgets).
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+
+    /// The URL of the service to load (used by the load budget).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The command that starts the server under test (used by the load budget).
+    #[arg(long, value_name = "CMD")]
+    pub server: Option<String>,
+
+    /// Overwrite an existing tachy.toml or [tool.tachy].
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `tachy report`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tachy report bench.json load.json profile.json -o report.html\n  tachy report check.json -o report.html --title 'nightly'"
+)]
+pub struct ReportArgs {
+    /// tachy result files (JSON of bench, load, profile, mem, watch, lint or check).
+    #[arg(value_name = "RESULT", required = true)]
+    pub results: Vec<PathBuf>,
+
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// The report's title.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
 }
 
 /// `tachy watch`.

@@ -13,6 +13,7 @@
 pub(crate) mod common;
 pub mod csv;
 pub mod dump;
+pub mod html;
 pub mod json;
 pub mod lint;
 pub mod load;

@@ -5,11 +5,14 @@ use crate::ExitStatus;
 use crate::args::{Cli, Command};
 
 pub mod bench;
+pub mod check;
 pub mod dump;
+pub mod init;
 pub mod lint;
 pub mod load;
 pub mod mem;
 pub mod profile;
+pub mod report;
 pub mod top;
 pub mod watch;
 
@@ -24,5 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Load(args) => load::run(args, cli.quiet),
         Command::Mem(args) => mem::run(&args, cli.quiet),
         Command::Watch(args) => watch::run(&args, cli.quiet),
+        Command::Check(args) => check::run(&args, cli.quiet),
+        Command::Init(args) => init::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

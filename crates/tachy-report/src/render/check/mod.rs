@@ -1,0 +1,1 @@
+//! Renderers of `tachy check` reports (being written).

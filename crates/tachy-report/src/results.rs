@@ -1,0 +1,1 @@
+//! Reading any tachy result file by its `schema` (being written).
