@@ -10,6 +10,7 @@
 //! | memory   | [`mem`]      | `tachy mem`: text, JSON, flamegraphs, speedscope, pprof, plot |
 //! | watch    | [`watch`]    | `tachy watch`: text, live view, alert lines, CSV/JSON lines, plot, JSON |
 
+pub mod check;
 pub(crate) mod common;
 pub mod csv;
 pub mod dump;
