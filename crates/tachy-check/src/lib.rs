@@ -13,6 +13,8 @@
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod init;
+pub mod runner;
 pub mod units;
 
 pub use error::{CheckError, ConfigError};

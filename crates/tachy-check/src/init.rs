@@ -1,0 +1,118 @@
+//! The starter budgets of `tachy init`: one budget of each kind, commented, with the targets
+//! the Python performance guides set (p95 <= 200 ms, errors <= 1 %, timeouts <= 0.5 %,
+//! >= 100 req/s per worker, base memory <= 100 MB, growth <= 5 MB/h).
+
+/// What the starter file is filled with.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// The Python command that runs the program.
+    pub command: Option<String>,
+    /// The URL of the service.
+    pub url: Option<String>,
+    /// The command that starts the server.
+    pub server: Option<String>,
+}
+
+fn toml_string(s: &str) -> String {
+    // A TOML basic string (the same escapes as JSON).
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The starter budgets; `prefix` is `""` for tachy.toml and `"tool.tachy."` for pyproject.toml.
+pub fn starter(prefix: &str, o: &InitOptions) -> String {
+    let command = toml_string(o.command.as_deref().unwrap_or("python app.py"));
+    let url = o.url.as_deref().unwrap_or("http://127.0.0.1:8000/");
+    let url_s = toml_string(url);
+    let server = match &o.server {
+        Some(s) => format!(
+            "[{prefix}budget.api-latency.server]\ncommand = {}\nready = {url_s}          # answers below 500 when the server is up\nready_timeout = \"30s\"\n",
+            toml_string(s)
+        ),
+        None => format!(
+            "# Start the server under test for this budget (stopped afterwards, also on failure):\n# [{prefix}budget.api-latency.server]\n# command = \"python -m uvicorn app:app --port 8000\"\n# ready = {url_s}\n# ready_timeout = \"30s\"\n"
+        ),
+    };
+    format!(
+        r#"# Performance budgets for `tachy check` (schema: docs/tachy-config.schema.json).
+# Each [{prefix}budget.NAME] is measured in order; `tachy check` exits 1 when one fails.
+# The defaults are the usual targets for a Python web service; tighten them as you measure.
+
+[{prefix}check]
+history = ".tachy/history"      # every run appends its measurements here (`tachy check --history`)
+baselines = ".tachy/baselines"  # saved bench results, profiles and lint findings
+timeout = "10m"                 # longest time one budget may take
+
+# Latency, errors and throughput of the service under load.
+[{prefix}budget.api-latency]
+kind = "load"
+url = {url_s}
+connections = 10
+duration = "10s"
+slo = [
+  "p95<=200ms",      # 95 % of requests answered within 200 ms
+  "errors<=1%",      # at most 1 % failed requests
+  "timeouts<=0.5%",  # at most 0.5 % timeouts
+  "rps>=100",        # at least 100 requests/s for one worker
+]
+{server}
+# Memory of one run of the program: base memory and leaks.
+[{prefix}budget.memory]
+kind = "mem"
+command = {command}
+max_rss = "100MB"    # resident memory at its peak
+max_leak = "10MB"    # still allocated when the program ends
+
+# A soak test: memory must not keep growing.
+[{prefix}budget.soak]
+kind = "watch"
+command = {command}
+duration = "60s"
+max_growth = "5MB/h"   # robust fit of RSS over the run
+max_rss = "150MB"
+
+# Where the CPU time goes: no function may take over its share.
+[{prefix}budget.hot-path]
+kind = "profile"
+command = {command}
+limits = []          # e.g. ["parse_request <= 5%", "self:json.dumps < 10%"]
+baseline = ".tachy/baselines/profile.json"  # saved by the first run; later runs are diffed
+max_share_increase = "5%"
+
+# Start-up time against a saved baseline: fail on a significant slowdown above 5 %.
+[{prefix}budget.startup]
+kind = "bench"
+commands = [{command}]
+baseline = "startup"
+max_regression = "5%"
+
+# Performance anti-patterns in the code: no new findings against the saved set.
+[{prefix}budget.lint]
+kind = "lint"
+paths = ["."]
+baseline = ".tachy/baselines/lint.json"
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_parses_in_both_forms() {
+        let o = InitOptions { command: Some("python 'my app.py'".into()), url: None, server: Some("python -m http.server 8000".into()) };
+        let c = crate::config::parse(&starter("", &o), false).unwrap();
+        assert_eq!(c.budget.keys().collect::<Vec<_>>(), ["api-latency", "memory", "soak", "hot-path", "startup", "lint"]);
+        let py = format!("[project]\nname = \"x\"\n\n{}", starter("tool.tachy.", &InitOptions::default()));
+        let c = crate::config::parse(&py, true).unwrap();
+        assert_eq!(c.budget.len(), 6);
+    }
+
+    #[test]
+    fn the_starter_carries_the_targets() {
+        let s = starter("", &InitOptions::default());
+        for target in ["p95<=200ms", "errors<=1%", "timeouts<=0.5%", "rps>=100", "max_rss = \"100MB\"", "max_growth = \"5MB/h\""] {
+            assert!(s.contains(target), "{target}");
+        }
+    }
+}
