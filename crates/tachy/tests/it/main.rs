@@ -1,6 +1,7 @@
 //! Integration tests of the built `tachy` binary, one module per command.
 
 mod bench;
+mod check;
 mod cli;
 mod dump;
 mod lint;

@@ -1,0 +1,297 @@
+//! `tachy check`, `tachy init` end to end: the sample project in `examples/check-project`
+//! (copied to a temporary folder, its commands pointed at the real interpreter and its servers
+//! at free ports), its failing variant, JUnit/Markdown/GitHub summary, history, bad input and
+//! Ctrl-C.
+
+use std::path::Path;
+use std::time::Duration;
+
+use predicates::prelude::*;
+use tachy_test::{example, python, wait_bounded, wait_for_file};
+
+use crate::{json, tachy};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == ".tachy" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// The sample project in a temporary folder: `python3` is the real interpreter (no shim),
+/// and the fixed ports are free ones.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example("check-project"), dir.path());
+    let py = format!("{} ", python().display());
+    for (file, port) in [("pyproject.toml", "8765"), ("tachy-failing.toml", "8766")] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap().replace("python3 ", &py).replace(port, &free_port().to_string());
+        std::fs::write(&path, text).unwrap();
+    }
+    dir
+}
+
+fn budgets(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap().to_string(), b["verdict"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_sample_project_passes_and_writes_every_output() {
+    let dir = project();
+    let p = dir.path();
+    let summary = p.join("step-summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let out = tachy()
+        .current_dir(p)
+        .args(["check", "--junit", "out/junit.xml", "--markdown", "out/comment.md", "--export-json", "out/check.json"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // The table names every budget with its verdict.
+    for name in ["lint", "startup", "memory", "hot-path", "api", "soak"] {
+        assert!(stdout.contains(name), "{name} in\n{stdout}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(p.join("out/check.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "tachy-check/1");
+    let verdicts = budgets(&report);
+    assert_eq!(
+        verdicts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["lint", "startup", "memory", "hot-path", "api", "soak"],
+        "in config order"
+    );
+    assert!(verdicts.iter().all(|(_, v)| v == "pass"), "{verdicts:?}");
+    // Every budget measured something real.
+    for b in report["budgets"].as_array().unwrap() {
+        assert!(!b["checks"].as_array().unwrap().is_empty(), "{b}");
+        assert!(Path::new(b["result_file"].as_str().unwrap()).is_file(), "{b}");
+    }
+    let api = &report["budgets"][4];
+    assert!(api["checks"].as_array().unwrap().iter().any(|c| c["metric"] == "p95" && c["measured"].as_f64().unwrap() > 0.0));
+
+    // JUnit: one test case per budget, none failed.
+    let junit = std::fs::read_to_string(p.join("out/junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&junit).expect("valid XML");
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 6, "{junit}");
+    assert!(!doc.descendants().any(|n| n.has_tag_name("failure") || n.has_tag_name("error")), "{junit}");
+    // Markdown and the GitHub step summary (appended after what was there).
+    let md = std::fs::read_to_string(p.join("out/comment.md")).unwrap();
+    assert!(md.contains("hot-path") && md.contains('|'), "{md}");
+    let step = std::fs::read_to_string(&summary).unwrap();
+    assert!(step.starts_with("# earlier step\n") && step.contains(&md), "{step}");
+
+    // The history has one line per budget; a second run adds another.
+    let lines = |name: &str| std::fs::read_to_string(p.join(format!(".tachy/history/{name}.jsonl"))).unwrap().lines().count();
+    assert_eq!(lines("api"), 1);
+    tachy().current_dir(p).args(["check", "--only", "lint", "--only", "memory"]).assert().code(0);
+    assert_eq!(lines("memory"), 2);
+    assert_eq!(lines("api"), 1, "--only runs only what it names");
+    let out = tachy().current_dir(p).args(["check", "--history"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("memory") && text.contains("peak"), "{text}");
+    let out = tachy().current_dir(p).args(["check", "--history", "--json"]).output().unwrap();
+    let h = json(&out);
+    assert_eq!(h["schema"], "tachy-history/1");
+    let series = h["series"].as_array().unwrap();
+    assert!(series.iter().any(|s| s["budget"] == "memory" && s["points"].as_array().unwrap().len() == 2), "{h}");
+}
+
+#[test]
+fn the_failing_variant_fails_every_budget() {
+    let dir = project();
+    let out = tachy().current_dir(dir.path()).args(["check", "--config", "tachy-failing.toml", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    let verdicts = budgets(&report);
+    assert_eq!(verdicts.len(), 6);
+    assert!(verdicts.iter().all(|(_, v)| v == "fail"), "{verdicts:#?}");
+    let soak = report["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "soak-leak").unwrap();
+    let growth = soak["checks"][0]["measured"].as_f64().unwrap();
+    assert!(growth > 1e9, "1 MB per 100 ms is tens of GB per hour: {growth}");
+    // JUnit marks each as a failure.
+    let junit_path = dir.path().join("junit.xml");
+    tachy()
+        .current_dir(dir.path())
+        .args(["check", "--config", "tachy-failing.toml", "--only", "lint-legacy", "--junit"])
+        .arg(&junit_path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL"));
+    let junit = std::fs::read_to_string(&junit_path).unwrap();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("failure")).count(), 1, "{junit}");
+}
+
+#[test]
+fn init_writes_a_starter_that_check_can_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("ok.py"), "def f(xs):\n    return [x * 2 for x in xs]\n").unwrap();
+    tachy().args(["init", "--dir"]).arg(p).assert().code(0).stderr(predicate::str::contains("tachy.toml"));
+    let text = std::fs::read_to_string(p.join("tachy.toml")).unwrap();
+    for target in ["p95<=200ms", "errors<=1%", "timeouts<=0.5%", "rps>=100", "\"100MB\"", "\"5MB/h\""] {
+        assert!(text.contains(target), "{target}");
+    }
+    tachy().args(["init", "--dir"]).arg(p).assert().code(2).stderr(predicate::str::contains("already exists"));
+    // The starter's lint budget runs as written: the first run saves the baseline.
+    let out = tachy().current_dir(p).args(["check", "--only", "lint", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(p.join(".tachy/baselines/lint.json").is_file());
+    // pyproject.toml: appended after the existing tables, then refused a second time.
+    std::fs::write(p.join("pyproject.toml"), "[project]\nname = \"demo\"\n").unwrap();
+    tachy().args(["init", "--pyproject", "--command", "python3 ok.py", "--dir"]).arg(p).assert().code(0);
+    let py = std::fs::read_to_string(p.join("pyproject.toml")).unwrap();
+    assert!(py.starts_with("[project]\nname = \"demo\"\n") && py.contains("[tool.tachy.budget.memory]"), "{py}");
+    assert!(py.contains("command = \"python3 ok.py\""));
+    tachy().args(["init", "--pyproject", "--dir"]).arg(p).assert().code(2).stderr(predicate::str::contains("already has"));
+    tachy().current_dir(p).args(["check", "--config", "pyproject.toml", "--only", "lint"]).assert().code(0);
+}
+
+#[test]
+fn config_errors_name_the_file_the_key_and_what_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    // No config at all (the temp dir has no pyproject above it).
+    tachy().current_dir(p).arg("check").assert().code(2).stderr(predicate::str::contains("tachy init"));
+    tachy().args(["check", "--config", "nowhere.toml"]).assert().code(2).stderr(predicate::str::contains("nowhere.toml"));
+    let cases = [
+        ("[budget.m]\nkind = \"mem\"\ncommand = \"python3 a.py\"\nmax_peek = \"1MB\"\n", "budget.m", "max_peak"),
+        ("[budget.m]\nkind = \"mem\"\ncommand = \"python3 a.py\"\nmax_peak = \"lots\"\n", "tachy.toml:4", "budget.m.max_peak"),
+        ("[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95 is fast\"]\n", "budget.api.slo[0]", "p95"),
+        ("[budget.x]\nkind = \"benchmark\"\n", "budget.x", "`bench`"),
+        ("[budget.m\n", "tachy.toml:1", ""),
+    ];
+    for (text, want1, want2) in cases {
+        std::fs::write(p.join("tachy.toml"), text).unwrap();
+        let out = tachy().current_dir(p).arg("check").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("tachy.toml") && err.contains(want1) && err.contains(want2), "{text}\n=> {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(!err.contains("panicked"));
+    }
+    std::fs::write(p.join("tachy.toml"), "[budget.l]\nkind = \"lint\"\n").unwrap();
+    tachy().current_dir(p).args(["check", "--only", "nope"]).assert().code(2).stderr(predicate::str::contains("no budget named \"nope\""));
+}
+
+#[test]
+fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("crash.py"), "import sys\nprint('about to fail', file=sys.stderr)\nraise SystemExit(3)\n").unwrap();
+    std::fs::write(p.join("noserve.py"), "import time\nprint('warming up forever', flush=True)\ntime.sleep(60)\n").unwrap();
+    let py = python().display().to_string();
+    let port = free_port();
+    std::fs::write(
+        p.join("tachy.toml"),
+        format!(
+            "[budget.crash]\nkind = \"mem\"\ncommand = [\"{py}\", \"crash.py\"]\nmax_peak = \"100MB\"\n\n\
+             [budget.never-ready]\nkind = \"load\"\nurl = \"http://127.0.0.1:{port}/\"\nduration = \"1s\"\n\
+             [budget.never-ready.server]\ncommand = [\"{py}\", \"noserve.py\"]\nready_timeout = \"1s\"\n\n\
+             [budget.fine]\nkind = \"lint\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tachy().current_dir(p).args(["check", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    assert_eq!(
+        budgets(&report),
+        [("crash".into(), "error".into()), ("never-ready".into(), "error".into()), ("fine".into(), "pass".into())],
+        "an error does not stop the other budgets"
+    );
+    let crash = &report["budgets"][0];
+    assert!(crash["error"].as_str().unwrap().contains("code 3"), "{crash}");
+    assert!(crash["log_tail"].as_str().unwrap().contains("about to fail"), "{crash}");
+    let nr = &report["budgets"][1];
+    assert!(nr["error"].as_str().unwrap().contains("not ready after 1s"), "{nr}");
+    assert!(nr["log_tail"].as_str().unwrap().contains("warming up forever"), "{nr}");
+}
+
+#[test]
+fn ctrl_c_stops_the_server_and_keeps_what_was_measured() {
+    let dir = project();
+    let p = dir.path();
+    // A long load against the sample server; its PID file tells whether it was stopped.
+    let port = free_port();
+    let py = python().display().to_string();
+    std::fs::write(
+        p.join("long.toml"),
+        format!(
+            "[budget.lint]\nkind = \"lint\"\npaths = [\"src\"]\n\n\
+             [budget.long]\nkind = \"load\"\nurl = \"http://127.0.0.1:{port}/items\"\nduration = \"60s\"\nconnections = 2\nslo = [\"p95<=1s\"]\n\
+             [budget.long.server]\ncommand = [\"sh\", \"-c\", \"echo $$ > server.pid; exec {py} src/server.py {port}\"]\nready = \"http://127.0.0.1:{port}/health\"\n\n\
+             [budget.after]\nkind = \"lint\"\n"
+        ),
+    )
+    .unwrap();
+    let report_path = p.join("check.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
+        .current_dir(p)
+        .args(["check", "--config", "long.toml", "--export-json"])
+        .arg(&report_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid_file = p.join("server.pid");
+    assert!(wait_for_file(&pid_file, Duration::from_secs(60)), "the server started");
+    // Let the load run a little, then Ctrl-C.
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(130));
+    let server_pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    let gone = (0..100).any(|_| {
+        let alive = unsafe { libc::kill(server_pid, 0) } == 0 && !is_zombie(server_pid);
+        if alive {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        !alive
+    });
+    assert!(gone, "the server (pid {server_pid}) was stopped");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let names: Vec<_> = budgets(&report).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["lint", "long"], "the budget after Ctrl-C did not run");
+    let long = &report["budgets"][1];
+    assert!(long["notes"].to_string().contains("interrupted"), "{long}");
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit(')').next().unwrap_or_default().trim_start().starts_with('Z'))
+        .unwrap_or(true)
+}
+
+#[test]
+fn the_schema_is_printed_and_matches_the_checked_in_file() {
+    let out = tachy().args(["check", "--schema"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let saved = std::fs::read_to_string(tachy_test::workspace_root().join("docs/tachy-config.schema.json")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), saved);
+}
