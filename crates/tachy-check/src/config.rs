@@ -18,7 +18,10 @@ use crate::units;
 /// The `[tool.tachy]` table (or the whole of `tachy.toml`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "tachy configuration", description = "[tool.tachy] in pyproject.toml, or the top level of tachy.toml")]
+#[schemars(
+    title = "tachy configuration",
+    description = "[tool.tachy] in pyproject.toml, or the top level of tachy.toml"
+)]
 pub struct TachyConfig {
     /// Options of `tachy check` itself.
     #[serde(default)]
@@ -389,7 +392,8 @@ pub fn discover(dir: &Path) -> Option<PathBuf> {
             return Some(t);
         }
         let p = d.join("pyproject.toml");
-        if std::fs::read_to_string(&p).is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with("[tool.tachy"))) {
+        if std::fs::read_to_string(&p).is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with("[tool.tachy")))
+        {
             return Some(p);
         }
     }
@@ -503,10 +507,7 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
     for (name, budget) in &config.budget {
         let key = |k: &str| format!("budget.{name}.{k}");
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err((
-                format!("budget.{name}"),
-                "a budget name uses letters, digits, '-', '_' and '.' only".into(),
-            ));
+            return Err((format!("budget.{name}"), "a budget name uses letters, digits, '-', '_' and '.' only".into()));
         }
         let dur = |k: &str, v: &Option<String>| -> Result<(), (String, String)> {
             match v {
@@ -526,7 +527,9 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                 None => Ok(()),
             }
         };
-        let cmd = |k: &str, c: &CommandLine| -> Result<(), (String, String)> { c.argv().map(|_| ()).map_err(|e| (key(k), e)) };
+        let cmd = |k: &str, c: &CommandLine| -> Result<(), (String, String)> {
+            c.argv().map(|_| ()).map_err(|e| (key(k), e))
+        };
         dur("timeout", &budget.timeout().map(str::to_string))?;
         match budget {
             Budget::Bench(b) => {
@@ -554,11 +557,10 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
             }
             Budget::Load(b) => {
                 match (&b.url, &b.scenario) {
-                    (None, None) => return Err((format!("budget.{name}"), "a load budget needs `url` or `scenario`".into())),
-                    (Some(u), _) => {
-                        let parsed = url_scheme(u).map_err(|e| (key("url"), e))?;
-                        let _ = parsed;
+                    (None, None) => {
+                        return Err((format!("budget.{name}"), "a load budget needs `url` or `scenario`".into()));
                     }
+                    (Some(u), _) => url_scheme(u).map_err(|e| (key("url"), e))?,
                     _ => {}
                 }
                 dur("duration", &b.duration)?;
@@ -579,7 +581,10 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                             ready_probe(r).map_err(|e| (key("server.ready"), e))?;
                         }
                         None if b.url.is_none() => {
-                            return Err((key("server.ready"), "give `ready` (a URL or tcp://HOST:PORT): the budget has no url to wait for".into()));
+                            return Err((
+                                key("server.ready"),
+                                "give `ready` (a URL or tcp://HOST:PORT): the budget has no url to wait for".into(),
+                            ));
                         }
                         None => {}
                     }
@@ -591,7 +596,10 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                 size("max_leak", &b.max_leak)?;
                 size("max_rss", &b.max_rss)?;
                 if b.max_peak.is_none() && b.max_leak.is_none() && b.max_rss.is_none() {
-                    return Err((format!("budget.{name}"), "a mem budget needs a limit: max_peak, max_leak or max_rss".into()));
+                    return Err((
+                        format!("budget.{name}"),
+                        "a mem budget needs a limit: max_peak, max_leak or max_rss".into(),
+                    ));
                 }
             }
             Budget::Profile(b) => {
@@ -614,7 +622,10 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                     units::growth(g).map_err(|e| (key("max_growth"), e))?;
                 }
                 if b.max_growth.is_none() && b.max_rss.is_none() && b.max_cpu.is_none() {
-                    return Err((format!("budget.{name}"), "a watch budget needs a limit: max_growth, max_rss or max_cpu".into()));
+                    return Err((
+                        format!("budget.{name}"),
+                        "a watch budget needs a limit: max_growth, max_rss or max_cpu".into(),
+                    ));
                 }
             }
             Budget::Lint(_) => {}
@@ -648,7 +659,9 @@ pub fn ready_probe(s: &str) -> Result<Ready, String> {
         }
         return Err(format!("{s:?}: expected tcp://HOST:PORT"));
     }
-    url_scheme(s).map(|_| Ready::Http(s.to_string())).map_err(|_| format!("{s:?}: accepted: an http:// URL or tcp://HOST:PORT"))
+    url_scheme(s)
+        .map(|_| Ready::Http(s.to_string()))
+        .map_err(|_| format!("{s:?}: accepted: an http:// URL or tcp://HOST:PORT"))
 }
 
 #[cfg(test)]
@@ -674,7 +687,11 @@ mod tests {
 
     #[test]
     fn pyproject_reads_tool_tachy_only() {
-        let c = parse("[project]\nname = \"x\"\n[tool.ruff]\nline-length = 100\n[tool.tachy.budget.l]\nkind = \"lint\"\n", true).unwrap();
+        let c = parse(
+            "[project]\nname = \"x\"\n[tool.ruff]\nline-length = 100\n[tool.tachy.budget.l]\nkind = \"lint\"\n",
+            true,
+        )
+        .unwrap();
         assert_eq!(c.budget.len(), 1);
         let none = parse("[project]\nname = \"x\"\n", true).unwrap();
         assert!(none.budget.is_empty());
@@ -695,13 +712,15 @@ mod tests {
     fn bad_values_name_the_key_and_line() {
         let e = err("[budget.m]\nkind = \"mem\"\ncommand = \"python a.py\"\nmax_peak = \"lots\"\n");
         assert!(e.starts_with("4|budget.m.max_peak|"), "{e}");
-        let e = err("[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95<=200ms\", \"p95 fast\"]\n");
+        let e =
+            err("[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95<=200ms\", \"p95 fast\"]\n");
         assert!(e.contains("budget.api.slo[1]"), "{e}");
         let e = err("[budget.b]\nkind = \"bench\"\ncommands = [\"true\"]\n");
         assert!(e.contains("needs a limit"), "{e}");
         let e = err("[budget.p]\nkind = \"profile\"\ncommand = \"python a.py\"\nlimits = [\"f = 5%\"]\n");
         assert!(e.contains("budget.p.limits[0]"), "{e}");
-        let e = err("[budget.w]\nkind = \"watch\"\ncommand = \"python a.py\"\nduration = \"10s\"\nmax_growth = \"5MB\"\n");
+        let e =
+            err("[budget.w]\nkind = \"watch\"\ncommand = \"python a.py\"\nduration = \"10s\"\nmax_growth = \"5MB\"\n");
         assert!(e.contains("max_growth"), "{e}");
     }
 

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// No config file was found.
-    #[error("no budgets found: no tachy.toml or pyproject.toml with [tool.tachy] in {dir} or above; run `tachy init` to write one")]
+    #[error(
+        "no budgets found: no tachy.toml or pyproject.toml with [tool.tachy] in {dir} or above; run `tachy init` to write one"
+    )]
     NotFound {
         /// Where the search started.
         dir: PathBuf,
@@ -42,7 +44,9 @@ pub enum ConfigError {
         known: String,
     },
     /// The config has no budgets.
-    #[error("{path} defines no budgets; add a [budget.NAME] table (or [tool.tachy.budget.NAME] in pyproject.toml), or run `tachy init`")]
+    #[error(
+        "{path} defines no budgets; add a [budget.NAME] table (or [tool.tachy.budget.NAME] in pyproject.toml), or run `tachy init`"
+    )]
     Empty {
         /// The config file.
         path: PathBuf,
@@ -59,6 +63,14 @@ pub enum CheckError {
     /// Writing the history, a baseline or a result folder failed.
     #[error("cannot write {path}: {source}")]
     Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
         /// The file or folder.
         path: PathBuf,
         /// Why.

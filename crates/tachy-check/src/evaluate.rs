@@ -32,7 +32,15 @@ fn holds(measured: f64, op: &str, limit: f64) -> bool {
     }
 }
 
-fn check(metric: impl Into<String>, measured: f64, op: &str, limit: f64, unit: &str, measured_text: String, limit_text: String) -> LimitCheck {
+fn check(
+    metric: impl Into<String>,
+    measured: f64,
+    op: &str,
+    limit: f64,
+    unit: &str,
+    measured_text: String,
+    limit_text: String,
+) -> LimitCheck {
     LimitCheck {
         metric: metric.into(),
         measured,
@@ -79,10 +87,26 @@ pub fn bench(b: &BenchBudget, r: &BenchReport) -> Evaluation {
         };
         let what = if cpu { "CPU " } else { "" };
         if let Some(limit) = b.max_mean.as_deref().and_then(|s| units::duration(s).ok()) {
-            ev.checks.push(check(format!("{what}mean of '{}'", res.command), mean, "<=", limit.as_secs_f64(), "s", seconds(mean), seconds(limit.as_secs_f64())));
+            ev.checks.push(check(
+                format!("{what}mean of '{}'", res.command),
+                mean,
+                "<=",
+                limit.as_secs_f64(),
+                "s",
+                seconds(mean),
+                seconds(limit.as_secs_f64()),
+            ));
         }
         if let Some(limit) = b.max_median.as_deref().and_then(|s| units::duration(s).ok()) {
-            ev.checks.push(check(format!("{what}median of '{}'", res.command), median, "<=", limit.as_secs_f64(), "s", seconds(median), seconds(limit.as_secs_f64())));
+            ev.checks.push(check(
+                format!("{what}median of '{}'", res.command),
+                median,
+                "<=",
+                limit.as_secs_f64(),
+                "s",
+                seconds(median),
+                seconds(limit.as_secs_f64()),
+            ));
         }
     }
     if let Some(gate) = &r.gate {
@@ -158,14 +182,25 @@ pub fn mem(b: &MemBudget, r: &MemReport) -> Evaluation {
         ev.checks.push(check("peak RSS", v, "<=", limit, "bytes", mb(v), text));
     }
     if let Some(site) = r.peak_sites.first() {
-        ev.notes.push(format!("top site at the peak: {}:{} {} ({})", site.file, site.line, site.function, mb(site.bytes as f64)));
+        ev.notes.push(format!(
+            "top site at the peak: {}:{} {} ({})",
+            site.file,
+            site.line,
+            site.function,
+            mb(site.bytes as f64)
+        ));
     }
     ev
 }
 
 /// The share of samples (percent) a named function had: the largest over the functions the
 /// name matches. `None` when nothing matches.
-pub fn function_share(functions: &[tachy_report::profile::FunctionStat], total: u64, name: &str, self_share: bool) -> Option<(f64, String)> {
+pub fn function_share(
+    functions: &[tachy_report::profile::FunctionStat],
+    total: u64,
+    name: &str,
+    self_share: bool,
+) -> Option<(f64, String)> {
     if total == 0 {
         return None;
     }
@@ -215,17 +250,26 @@ pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Ev
             None => (0.0, Some(format!("{} was not seen in the profile", limit.function))),
         };
         ev.notes.extend(note);
-        ev.checks.push(check(format!("{kind} of {}", limit.function), share, &limit.op, limit.percent, "%", format!("{share:.1}%"), format!("{}%", limit.percent)));
+        ev.checks.push(check(
+            format!("{kind} of {}", limit.function),
+            share,
+            &limit.op,
+            limit.percent,
+            "%",
+            format!("{share:.1}%"),
+            format!("{}%", limit.percent),
+        ));
     }
     if let Some(base) = baseline {
         let max_inc = b.max_share_increase.as_deref().and_then(|s| units::percent(s).ok()).unwrap_or(5.0);
         let base_total = base.total_samples();
         let base_functions = base.functions();
-        let share_of = |fs: &[tachy_report::profile::FunctionStat], total: u64, f: &tachy_report::profile::FunctionStat| {
-            fs.iter()
-                .find(|g| g.function == f.function && g.file == f.file)
-                .map_or(0.0, |g| g.total_samples as f64 * 100.0 / total.max(1) as f64)
-        };
+        let share_of =
+            |fs: &[tachy_report::profile::FunctionStat], total: u64, f: &tachy_report::profile::FunctionStat| {
+                fs.iter()
+                    .find(|g| g.function == f.function && g.file == f.file)
+                    .map_or(0.0, |g| g.total_samples as f64 * 100.0 / total.max(1) as f64)
+            };
         let worst = functions
             .iter()
             .filter(|f| f.function != "<module>")
@@ -258,7 +302,15 @@ pub fn watch(b: &WatchBudget, r: &WatchReport) -> Evaluation {
     {
         match &r.growth {
             Some(g) => {
-                let mut c = check("memory growth", g.bytes_per_hour, "<=", limit, "bytes/h", format!("{}/h", mb(g.bytes_per_hour)), limit_text.clone());
+                let mut c = check(
+                    "memory growth",
+                    g.bytes_per_hour,
+                    "<=",
+                    limit,
+                    "bytes/h",
+                    format!("{}/h", mb(g.bytes_per_hour)),
+                    limit_text.clone(),
+                );
                 // A growth is called only when it is real: the fit's interval must be above the
                 // limit too, not just the point estimate.
                 c.passed = g.bytes_per_hour <= limit || g.low_bytes_per_hour <= limit;
@@ -317,11 +369,14 @@ pub fn lint(b: &LintBudget, r: &LintReport, baseline: Option<&LintReport>) -> Ev
         }
         ev.checks.push(check("new findings", new.len() as f64, "<=", 0.0, "count", new.len().to_string(), "0".into()));
         for f in new.iter().take(10) {
-            ev.notes.push(format!("new: {}:{}:{}: {} {}", f.path, f.location.line, f.location.column, f.code, f.message));
+            ev.notes
+                .push(format!("new: {}:{}:{}: {} {}", f.path, f.location.line, f.location.column, f.code, f.message));
         }
         let fixed = base.findings.len() + new.len() - r.findings.len();
         if fixed > 0 {
-            ev.notes.push(format!("{fixed} finding(s) of the baseline are gone: `tachy check --update-baselines` records that"));
+            ev.notes.push(format!(
+                "{fixed} finding(s) of the baseline are gone: `tachy check --update-baselines` records that"
+            ));
         }
     }
     if !r.errors.is_empty() {

@@ -100,9 +100,16 @@ mod tests {
 
     #[test]
     fn the_starter_parses_in_both_forms() {
-        let o = InitOptions { command: Some("python 'my app.py'".into()), url: None, server: Some("python -m http.server 8000".into()) };
+        let o = InitOptions {
+            command: Some("python 'my app.py'".into()),
+            url: None,
+            server: Some("python -m http.server 8000".into()),
+        };
         let c = crate::config::parse(&starter("", &o), false).unwrap();
-        assert_eq!(c.budget.keys().collect::<Vec<_>>(), ["api-latency", "memory", "soak", "hot-path", "startup", "lint"]);
+        assert_eq!(
+            c.budget.keys().collect::<Vec<_>>(),
+            ["api-latency", "memory", "soak", "hot-path", "startup", "lint"]
+        );
         let py = format!("[project]\nname = \"x\"\n\n{}", starter("tool.tachy.", &InitOptions::default()));
         let c = crate::config::parse(&py, true).unwrap();
         assert_eq!(c.budget.len(), 6);
@@ -111,7 +118,9 @@ mod tests {
     #[test]
     fn the_starter_carries_the_targets() {
         let s = starter("", &InitOptions::default());
-        for target in ["p95<=200ms", "errors<=1%", "timeouts<=0.5%", "rps>=100", "max_rss = \"100MB\"", "max_growth = \"5MB/h\""] {
+        for target in
+            ["p95<=200ms", "errors<=1%", "timeouts<=0.5%", "rps>=100", "max_rss = \"100MB\"", "max_growth = \"5MB/h\""]
+        {
             assert!(s.contains(target), "{target}");
         }
     }

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod history;
 pub mod init;
 pub mod runner;
 pub mod units;

@@ -59,7 +59,13 @@ pub trait ServerHandle {
 /// Runs processes for the runner.
 pub trait Executor {
     /// Runs `tachy ARGS` in `cwd`; its stdout goes to `stdout_file` (else nowhere).
-    fn tachy(&mut self, args: &[OsString], cwd: &Path, stdout_file: Option<&Path>, timeout: Duration) -> std::io::Result<ExecOutcome>;
+    fn tachy(
+        &mut self,
+        args: &[OsString],
+        cwd: &Path,
+        stdout_file: Option<&Path>,
+        timeout: Duration,
+    ) -> std::io::Result<ExecOutcome>;
     /// Starts a server (not waiting for readiness); its output goes to `log`.
     fn start_server(&mut self, spec: &ServerSpec, cwd: &Path, log: &Path) -> std::io::Result<Box<dyn ServerHandle>>;
     /// Probes readiness once.
@@ -111,7 +117,12 @@ pub fn select<'a>(cfg: &'a LoadedConfig, only: &[String]) -> Result<Vec<(&'a Str
 }
 
 /// Runs the selected budgets and returns the report (the history is appended by the caller).
-pub fn run(cfg: &LoadedConfig, settings: &Settings, exec: &mut dyn Executor, on_event: &mut dyn FnMut(Event<'_>)) -> Result<CheckReport, CheckError> {
+pub fn run(
+    cfg: &LoadedConfig,
+    settings: &Settings,
+    exec: &mut dyn Executor,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<CheckReport, CheckError> {
     let budgets = select(cfg, &settings.only)?;
     let results_dir = settings.results_dir.clone().unwrap_or_else(|| cfg.root.join(".tachy/results"));
     std::fs::create_dir_all(&results_dir).map_err(|e| CheckError::Write { path: results_dir.clone(), source: e })?;
@@ -178,7 +189,13 @@ impl Failure {
     }
 }
 
-fn run_budget(ctx: &Ctx<'_>, name: &str, budget: &Budget, exec: &mut dyn Executor, on_event: &mut dyn FnMut(Event<'_>)) -> BudgetResult {
+fn run_budget(
+    ctx: &Ctx<'_>,
+    name: &str,
+    budget: &Budget,
+    exec: &mut dyn Executor,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> BudgetResult {
     let started = Instant::now();
     let result_path = ctx.results_dir.join(format!("{name}.json"));
     let _ = std::fs::remove_file(&result_path);
@@ -302,7 +319,11 @@ fn measure(
                     Some(r) => ready_probe(r).map_err(Failure::new)?,
                     None => Ready::Http(b.url.clone().unwrap_or_default()),
                 };
-                let wait = spec.ready_timeout.as_deref().and_then(|t| units::duration(t).ok()).unwrap_or(Duration::from_secs(30));
+                let wait = spec
+                    .ready_timeout
+                    .as_deref()
+                    .and_then(|t| units::duration(t).ok())
+                    .unwrap_or(Duration::from_secs(30));
                 server = Some(start_server(ctx, name, spec, &ready, wait, exec)?);
             }
         }
@@ -325,7 +346,13 @@ fn measure(
         }
         Budget::Watch(b) => {
             // The growth is fitted over the whole soak, not the default one-minute window.
-            args.extend(["--json".into(), "--duration".into(), b.duration.clone(), "--growth-window".into(), b.duration.clone()]);
+            args.extend([
+                "--json".into(),
+                "--duration".into(),
+                b.duration.clone(),
+                "--growth-window".into(),
+                b.duration.clone(),
+            ]);
             if let Some(i) = &b.interval {
                 args.extend(["--interval".into(), i.clone()]);
             }
@@ -367,7 +394,8 @@ fn measure(
     let interrupted = outcome.code == Some(130) || exec.interrupted();
     // 0: measured and the command's own gate held; 1: measured, its own gate failed (we
     // evaluate the limits ourselves); anything else: it could not measure.
-    if !matches!(outcome.code, Some(0) | Some(1)) && !(interrupted && result_path.is_file()) {
+    let measured = matches!(outcome.code, Some(0) | Some(1)) || (interrupted && result_path.is_file());
+    if !measured {
         let first = first_error_line(&outcome.stderr_tail)
             .unwrap_or_else(|| format!("tachy {} exited with {}", budget.kind(), code_text(outcome.code)));
         let tail = [outcome.stderr_tail, server_tail.unwrap_or_default()].join("\n");
@@ -376,7 +404,9 @@ fn measure(
     if interrupted {
         notes.push("interrupted by Ctrl-C: the figures cover the run until then".into());
     }
-    let text = std::fs::read(result_path).map_err(|e| Failure::new(format!("tachy {} wrote no result to {}: {e}", budget.kind(), result_path.display())))?;
+    let text = std::fs::read(result_path).map_err(|e| {
+        Failure::new(format!("tachy {} wrote no result to {}: {e}", budget.kind(), result_path.display()))
+    })?;
     let bad = |e: serde_json::Error| Failure::new(format!("cannot read the result {}: {e}", result_path.display()));
     let ev = match budget {
         Budget::Bench(b) => evaluate::bench(b, &serde_json::from_slice(&text).map_err(bad)?),
@@ -400,7 +430,9 @@ fn measure(
             command_failed(p.meta.exit_code, &outcome.stderr_tail, interrupted)?;
             let base = match &profile_baseline {
                 Some(path) if path.is_file() && !ctx.settings.update_baselines => {
-                    let t = std::fs::read(path).map_err(|e| Failure::new(format!("cannot read the baseline profile {}: {e}", path.display())))?;
+                    let t = std::fs::read(path).map_err(|e| {
+                        Failure::new(format!("cannot read the baseline profile {}: {e}", path.display()))
+                    })?;
                     Some(
                         serde_json::from_slice::<tachy_report::profile::Profile>(&t)
                             .map_err(|e| Failure::new(format!("{} is not a tachy profile: {e}", path.display())))?,
@@ -429,11 +461,11 @@ fn measure(
             let r: tachy_report::lint::LintReport = serde_json::from_slice(&text).map_err(bad)?;
             let base = match &lint_baseline {
                 Some(path) if path.is_file() && !ctx.settings.update_baselines => {
-                    let t = std::fs::read(path).map_err(|e| Failure::new(format!("cannot read the lint baseline {}: {e}", path.display())))?;
-                    Some(
-                        serde_json::from_slice::<tachy_report::lint::LintReport>(&t)
-                            .map_err(|e| Failure::new(format!("{} is not a tachy lint JSON report: {e}", path.display())))?,
-                    )
+                    let t = std::fs::read(path)
+                        .map_err(|e| Failure::new(format!("cannot read the lint baseline {}: {e}", path.display())))?;
+                    Some(serde_json::from_slice::<tachy_report::lint::LintReport>(&t).map_err(|e| {
+                        Failure::new(format!("{} is not a tachy lint JSON report: {e}", path.display()))
+                    })?)
                 }
                 Some(path) => {
                     save_baseline(result_path, path)?;
@@ -452,7 +484,9 @@ fn save_baseline(from: &Path, to: &Path) -> Result<(), Failure> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Failure::new(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| Failure::new(format!("cannot save the baseline {}: {e}", to.display())))
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| Failure::new(format!("cannot save the baseline {}: {e}", to.display())))
 }
 
 fn command_failed(code: Option<i32>, tail: &str, interrupted: bool) -> Result<(), Failure> {
@@ -460,7 +494,9 @@ fn command_failed(code: Option<i32>, tail: &str, interrupted: bool) -> Result<()
         Some(0) => Ok(()),
         _ if interrupted => Ok(()),
         None => Ok(()),
-        Some(c) => Err(Failure { error: format!("the command exited with code {c}"), log_tail: Some(tail.to_string()) }),
+        Some(c) => {
+            Err(Failure { error: format!("the command exited with code {c}"), log_tail: Some(tail.to_string()) })
+        }
     }
 }
 
@@ -479,7 +515,14 @@ fn first_error_line(tail: &str) -> Option<String> {
         .map(|l| l.trim().to_string())
 }
 
-fn start_server(ctx: &Ctx<'_>, name: &str, spec: &ServerSpec, ready: &Ready, wait: Duration, exec: &mut dyn Executor) -> Result<Box<dyn ServerHandle>, Failure> {
+fn start_server(
+    ctx: &Ctx<'_>,
+    name: &str,
+    spec: &ServerSpec,
+    ready: &Ready,
+    wait: Duration,
+    exec: &mut dyn Executor,
+) -> Result<Box<dyn ServerHandle>, Failure> {
     let cwd = spec.cwd.as_ref().map_or_else(|| ctx.cfg.root.clone(), |c| ctx.cfg.root.join(c));
     let log = ctx.results_dir.join(format!("{name}.server.log"));
     let mut server = exec
@@ -493,7 +536,11 @@ fn start_server(ctx: &Ctx<'_>, name: &str, spec: &ServerSpec, ready: &Ready, wai
         if let Some(code) = server.exited() {
             let tail = server.log_tail();
             return Err(Failure {
-                error: format!("the server `{}` exited with {} before it was ready", spec.command.display(), code_text(code)),
+                error: format!(
+                    "the server `{}` exited with {} before it was ready",
+                    spec.command.display(),
+                    code_text(code)
+                ),
                 log_tail: Some(tail),
             });
         }
@@ -523,7 +570,12 @@ fn now_rfc3339() -> String {
 }
 
 fn git_commit(root: &Path) -> Option<String> {
-    let out = Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).current_dir(root).stderr(Stdio::null()).output().ok()?;
+    let out = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
 }
 
@@ -558,7 +610,11 @@ fn signal_group(child: &Child, sig: i32) {
 
 /// Waits for `child`, forwarding Ctrl-C once and enforcing `timeout` (SIGINT, then SIGKILL
 /// after a grace period). Returns the exit status and whether the timeout hit.
-fn wait(child: &mut Child, timeout: Duration, forward_interrupt: bool) -> std::io::Result<(std::process::ExitStatus, bool)> {
+fn wait(
+    child: &mut Child,
+    timeout: Duration,
+    forward_interrupt: bool,
+) -> std::io::Result<(std::process::ExitStatus, bool)> {
     let start = Instant::now();
     let mut forwarded = false;
     let mut timed_out = false;
@@ -585,7 +641,13 @@ fn wait(child: &mut Child, timeout: Duration, forward_interrupt: bool) -> std::i
 }
 
 impl Executor for ProcessExecutor {
-    fn tachy(&mut self, args: &[OsString], cwd: &Path, stdout_file: Option<&Path>, timeout: Duration) -> std::io::Result<ExecOutcome> {
+    fn tachy(
+        &mut self,
+        args: &[OsString],
+        cwd: &Path,
+        stdout_file: Option<&Path>,
+        timeout: Duration,
+    ) -> std::io::Result<ExecOutcome> {
         let mut stderr = tempfile_in_tmp()?;
         let stdout = match stdout_file {
             Some(p) => Stdio::from(std::fs::File::create(p)?),
@@ -638,7 +700,11 @@ impl Executor for ProcessExecutor {
 
 fn tempfile_in_tmp() -> std::io::Result<std::fs::File> {
     let dir = std::env::temp_dir();
-    let path = dir.join(format!("tachy-check-{}-{}.stderr", std::process::id(), COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    let path = dir.join(format!(
+        "tachy-check-{}-{}.stderr",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path)?;
     let _ = std::fs::remove_file(&path);
     Ok(f)
@@ -710,7 +776,8 @@ pub fn probe(ready: &Ready) -> bool {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_string(),
             };
-            let req = (url.scheme() == "http").then(|| format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
+            let req = (url.scheme() == "http")
+                .then(|| format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
             (format!("{host}:{port}"), req)
         }
     };
@@ -765,7 +832,16 @@ mod tests {
 
     impl Mock {
         fn new(log: Rc<RefCell<Log>>) -> Self {
-            Mock { log, lint_findings: vec![], code: 0, stderr: String::new(), ready_after: Some(0), probes: 0, server_exits: None, interrupt_after: None }
+            Mock {
+                log,
+                lint_findings: vec![],
+                code: 0,
+                stderr: String::new(),
+                ready_after: Some(0),
+                probes: 0,
+                server_exits: None,
+                interrupt_after: None,
+            }
         }
     }
 
@@ -806,19 +882,34 @@ mod tests {
     }
 
     impl Executor for Mock {
-        fn tachy(&mut self, args: &[OsString], _cwd: &Path, _stdout: Option<&Path>, _t: Duration) -> std::io::Result<ExecOutcome> {
+        fn tachy(
+            &mut self,
+            args: &[OsString],
+            _cwd: &Path,
+            _stdout: Option<&Path>,
+            _t: Duration,
+        ) -> std::io::Result<ExecOutcome> {
             let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
             let n = self.log.borrow().calls.len();
             self.log.borrow_mut().calls.push(args.clone());
             if args[0] == "lint" && self.code != 2 {
                 let out = &args[args.iter().position(|a| a == "-o").unwrap() + 1];
                 let k = self.lint_findings.get(n).copied().unwrap_or(0);
-                let report = LintReport { schema: "tachy-lint/1".into(), findings: (0..k).map(finding).collect(), ..Default::default() };
+                let report = LintReport {
+                    schema: "tachy-lint/1".into(),
+                    findings: (0..k).map(finding).collect(),
+                    ..Default::default()
+                };
                 std::fs::write(out, serde_json::to_vec(&report).unwrap())?;
             }
             Ok(ExecOutcome { code: Some(self.code), stderr_tail: self.stderr.clone(), timed_out: false })
         }
-        fn start_server(&mut self, _spec: &ServerSpec, _cwd: &Path, _log: &Path) -> std::io::Result<Box<dyn ServerHandle>> {
+        fn start_server(
+            &mut self,
+            _spec: &ServerSpec,
+            _cwd: &Path,
+            _log: &Path,
+        ) -> std::io::Result<Box<dyn ServerHandle>> {
             self.log.borrow_mut().servers_started += 1;
             Ok(Box::new(MockServer { log: self.log.clone(), exits: self.server_exits, stopped: false }))
         }

@@ -9,6 +9,7 @@
 //! reference.
 
 mod bootstrap;
+pub mod changepoint;
 mod ci;
 mod compare;
 mod robust;

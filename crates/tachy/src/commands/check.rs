@@ -43,7 +43,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
         update_baselines: args.update_baselines,
     };
     let mut exec = ProcessExecutor { tachy };
-    let progress = !quiet && !args.json;
+    let progress = !quiet && !args.json && std::io::stderr().is_terminal();
     let mut on_event = |e: Event<'_>| {
         if !progress {
             return;

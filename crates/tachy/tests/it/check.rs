@@ -39,7 +39,8 @@ fn project() -> tempfile::TempDir {
     let py = format!("{} ", python().display());
     for (file, port) in [("pyproject.toml", "8765"), ("tachy-failing.toml", "8766")] {
         let path = dir.path().join(file);
-        let text = std::fs::read_to_string(&path).unwrap().replace("python3 ", &py).replace(port, &free_port().to_string());
+        let text =
+            std::fs::read_to_string(&path).unwrap().replace("python3 ", &py).replace(port, &free_port().to_string());
         std::fs::write(&path, text).unwrap();
     }
     dir
@@ -87,7 +88,9 @@ fn the_sample_project_passes_and_writes_every_output() {
         assert!(Path::new(b["result_file"].as_str().unwrap()).is_file(), "{b}");
     }
     let api = &report["budgets"][4];
-    assert!(api["checks"].as_array().unwrap().iter().any(|c| c["metric"] == "p95" && c["measured"].as_f64().unwrap() > 0.0));
+    assert!(
+        api["checks"].as_array().unwrap().iter().any(|c| c["metric"] == "p95" && c["measured"].as_f64().unwrap() > 0.0)
+    );
 
     // JUnit: one test case per budget, none failed.
     let junit = std::fs::read_to_string(p.join("out/junit.xml")).unwrap();
@@ -102,7 +105,8 @@ fn the_sample_project_passes_and_writes_every_output() {
     assert!(step.starts_with("# earlier step\n") && step.contains(&md), "{step}");
 
     // The history has one line per budget; a second run adds another.
-    let lines = |name: &str| std::fs::read_to_string(p.join(format!(".tachy/history/{name}.jsonl"))).unwrap().lines().count();
+    let lines =
+        |name: &str| std::fs::read_to_string(p.join(format!(".tachy/history/{name}.jsonl"))).unwrap().lines().count();
     assert_eq!(lines("api"), 1);
     tachy().current_dir(p).args(["check", "--only", "lint", "--only", "memory"]).assert().code(0);
     assert_eq!(lines("memory"), 2);
@@ -121,7 +125,8 @@ fn the_sample_project_passes_and_writes_every_output() {
 #[test]
 fn the_failing_variant_fails_every_budget() {
     let dir = project();
-    let out = tachy().current_dir(dir.path()).args(["check", "--config", "tachy-failing.toml", "--json"]).output().unwrap();
+    let out =
+        tachy().current_dir(dir.path()).args(["check", "--config", "tachy-failing.toml", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report = json(&out);
     let verdicts = budgets(&report);
@@ -165,7 +170,12 @@ fn init_writes_a_starter_that_check_can_run() {
     let py = std::fs::read_to_string(p.join("pyproject.toml")).unwrap();
     assert!(py.starts_with("[project]\nname = \"demo\"\n") && py.contains("[tool.tachy.budget.memory]"), "{py}");
     assert!(py.contains("command = \"python3 ok.py\""));
-    tachy().args(["init", "--pyproject", "--dir"]).arg(p).assert().code(2).stderr(predicate::str::contains("already has"));
+    tachy()
+        .args(["init", "--pyproject", "--dir"])
+        .arg(p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already has"));
     tachy().current_dir(p).args(["check", "--config", "pyproject.toml", "--only", "lint"]).assert().code(0);
 }
 
@@ -175,11 +185,23 @@ fn config_errors_name_the_file_the_key_and_what_is_accepted() {
     let p = dir.path();
     // No config at all (the temp dir has no pyproject above it).
     tachy().current_dir(p).arg("check").assert().code(2).stderr(predicate::str::contains("tachy init"));
-    tachy().args(["check", "--config", "nowhere.toml"]).assert().code(2).stderr(predicate::str::contains("nowhere.toml"));
+    tachy()
+        .args(["check", "--config", "nowhere.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nowhere.toml"));
     let cases = [
         ("[budget.m]\nkind = \"mem\"\ncommand = \"python3 a.py\"\nmax_peek = \"1MB\"\n", "budget.m", "max_peak"),
-        ("[budget.m]\nkind = \"mem\"\ncommand = \"python3 a.py\"\nmax_peak = \"lots\"\n", "tachy.toml:4", "budget.m.max_peak"),
-        ("[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95 is fast\"]\n", "budget.api.slo[0]", "p95"),
+        (
+            "[budget.m]\nkind = \"mem\"\ncommand = \"python3 a.py\"\nmax_peak = \"lots\"\n",
+            "tachy.toml:4",
+            "budget.m.max_peak",
+        ),
+        (
+            "[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95 is fast\"]\n",
+            "budget.api.slo[0]",
+            "p95",
+        ),
         ("[budget.x]\nkind = \"benchmark\"\n", "budget.x", "`bench`"),
         ("[budget.m\n", "tachy.toml:1", ""),
     ];
@@ -193,15 +215,22 @@ fn config_errors_name_the_file_the_key_and_what_is_accepted() {
         assert!(!err.contains("panicked"));
     }
     std::fs::write(p.join("tachy.toml"), "[budget.l]\nkind = \"lint\"\n").unwrap();
-    tachy().current_dir(p).args(["check", "--only", "nope"]).assert().code(2).stderr(predicate::str::contains("no budget named \"nope\""));
+    tachy()
+        .current_dir(p)
+        .args(["check", "--only", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no budget named \"nope\""));
 }
 
 #[test]
 fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    std::fs::write(p.join("crash.py"), "import sys\nprint('about to fail', file=sys.stderr)\nraise SystemExit(3)\n").unwrap();
-    std::fs::write(p.join("noserve.py"), "import time\nprint('warming up forever', flush=True)\ntime.sleep(60)\n").unwrap();
+    std::fs::write(p.join("crash.py"), "import sys\nprint('about to fail', file=sys.stderr)\nraise SystemExit(3)\n")
+        .unwrap();
+    std::fs::write(p.join("noserve.py"), "import time\nprint('warming up forever', flush=True)\ntime.sleep(60)\n")
+        .unwrap();
     let py = python().display().to_string();
     let port = free_port();
     std::fs::write(
@@ -294,4 +323,35 @@ fn the_schema_is_printed_and_matches_the_checked_in_file() {
     assert_eq!(out.status.code(), Some(0));
     let saved = std::fs::read_to_string(tachy_test::workspace_root().join("docs/tachy-config.schema.json")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), saved);
+}
+
+#[test]
+fn baselines_are_saved_by_the_first_run_and_compared_after() {
+    let dir = project();
+    let p = dir.path();
+    let py = python().display().to_string();
+    std::fs::write(
+        p.join("base.toml"),
+        format!(
+            "[budget.quick]\nkind = \"bench\"\ncommands = [\"{py} src/app.py --quick\"]\nruns = 5\nbaseline = \"quick\"\nmax_regression = \"1000%\"\n\n\
+             [budget.hot]\nkind = \"profile\"\ncommand = [\"{py}\", \"src/app.py\"]\nbaseline = \"profiles/app.json\"\nmax_share_increase = \"90%\"\n"
+        ),
+    )
+    .unwrap();
+    let run = || {
+        let out = tachy().current_dir(p).args(["check", "--config", "base.toml", "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out)
+    };
+    let first = run();
+    assert!(first["budgets"][0]["notes"].to_string().contains("baseline 'quick' saved"), "{first}");
+    assert!(first["budgets"][1]["notes"].to_string().contains("baseline profile saved"), "{first}");
+    assert!(p.join(".tachy/baselines/quick.json").is_file());
+    assert!(p.join("profiles/app.json").is_file());
+    let second = run();
+    let metrics = |b: &serde_json::Value| {
+        b["checks"].as_array().unwrap().iter().map(|c| c["metric"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert!(metrics(&second["budgets"][0]).iter().any(|m| m.starts_with("change of")), "{second}");
+    assert!(metrics(&second["budgets"][1]).iter().any(|m| m.starts_with("largest share increase")), "{second}");
 }
