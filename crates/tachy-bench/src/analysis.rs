@@ -226,10 +226,16 @@ fn load_average() -> Option<[f64; 3]> {
 
 /// Describes where and how the benchmark runs.
 pub fn context(exec: &dyn Executor, interleaved: bool, metric: Metric) -> RunContext {
+    RunContext { shell: exec.shell(), shell_overhead: exec.shell_overhead(), ..context_now(interleaved, metric) }
+}
+
+/// Describes a benchmark that runs no shell (Python workers, timings handed over by pytest),
+/// starting now.
+pub fn context_now(interleaved: bool, metric: Metric) -> RunContext {
     RunContext {
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        shell: exec.shell(),
-        shell_overhead: exec.shell_overhead(),
+        shell: None,
+        shell_overhead: None,
         metric,
         interleaved,
         cpus: std::thread::available_parallelism().map_or(0, usize::from),

@@ -1,5 +1,5 @@
-//! Saved results: baselines under `.tachy/baselines/`, reading tachy and hyperfine JSON, and
-//! the regression gate.
+//! Saved results: baselines under `.tachy/baselines/`, reading tachy, hyperfine and
+//! pytest-benchmark JSON, and the regression gate.
 //!
 //! A baseline is a bench report saved as JSON (the same document as `--export-json`).
 //! Results are matched by display name (`command`). The gate fails a command only when it is
@@ -22,6 +22,9 @@ pub enum SourceFormat {
     Tachy,
     /// A hyperfine `--export-json` file.
     Hyperfine,
+    /// A pytest-benchmark JSON file (`--benchmark-json`, `--benchmark-save`), or tachy's
+    /// export in that format.
+    PytestBenchmark,
 }
 
 /// Results read from a file, with tachy's statistics recomputed.
@@ -74,7 +77,7 @@ pub fn load_named(dir: &Path, name: &str) -> Result<Loaded, BenchError> {
     load(&path)
 }
 
-/// Reads a tachy or hyperfine JSON result file.
+/// Reads a tachy, hyperfine or pytest-benchmark JSON result file.
 pub fn load(path: &Path) -> Result<Loaded, BenchError> {
     let text = std::fs::read_to_string(path).map_err(|e| BenchError::Io {
         action: "read",
@@ -96,6 +99,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, BenchError> {
         message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
     })?;
     let foreign = |detail: &str| BenchError::ForeignFile { path: path.to_path_buf(), detail: detail.to_string() };
+    if value.get("schema").is_none() && crate::pytest_json::is_pytest_benchmark(&value) {
+        let all = crate::pytest_json::results(&value).map_err(|e| foreign(e.as_str()))?;
+        let (results, without): (Vec<_>, Vec<_>) =
+            all.into_iter().partition(|r| !r.times.is_empty() && r.times.iter().all(|t| t.is_finite()));
+        if results.is_empty() {
+            return Err(foreign(
+                "it holds no benchmark with per-round `stats.data` (pytest-benchmark writes it with --benchmark-json, or --benchmark-save-data)",
+            ));
+        }
+        let skipped = without.into_iter().map(|r| r.command).collect();
+        return Ok(Loaded { format: SourceFormat::PytestBenchmark, results, skipped });
+    }
     let format = match value.get("schema") {
         Some(serde_json::Value::String(s)) if s == BENCH_SCHEMA => SourceFormat::Tachy,
         Some(serde_json::Value::String(s)) if s.starts_with("tachy-bench/") => {
@@ -319,6 +334,20 @@ mod tests {
         assert_eq!(l.format, SourceFormat::Hyperfine);
         assert_eq!(l.results[0].median, 0.1);
         assert!(l.results[0].stats.is_some());
+    }
+
+    #[test]
+    fn reads_pytest_benchmark_files() {
+        let text = r#"{"machine_info": {}, "commit_info": {}, "version": "5.1.0", "benchmarks": [
+            {"name": "test_a", "fullname": "t.py::test_a", "stats": {"data": [0.001, 0.0011, 0.0009], "iterations": 1}},
+            {"name": "test_b", "fullname": "t.py::test_b", "stats": {"mean": 0.002}}]}"#;
+        let l = parse(Path::new("pb.json"), text).unwrap();
+        assert_eq!(l.format, SourceFormat::PytestBenchmark);
+        assert_eq!(l.results[0].command, "t.py::test_a");
+        assert_eq!(l.results[0].median, 0.001);
+        assert_eq!(l.skipped, ["t.py::test_b"]);
+        let none = r#"{"benchmarks": [{"name": "test_b", "fullname": "t.py::test_b", "stats": {"mean": 0.002}}]}"#;
+        assert!(parse(Path::new("pb.json"), none).unwrap_err().to_string().contains("--benchmark-save-data"));
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub enum BenchError {
         message: String,
     },
     /// Valid JSON of another kind.
-    #[error("{path} is not a tachy or hyperfine benchmark result: {detail}")]
+    #[error("{path} is not a tachy, hyperfine or pytest-benchmark result: {detail}")]
     ForeignFile {
         /// The file.
         path: PathBuf,
@@ -100,7 +100,7 @@ pub enum BenchError {
     },
     /// The compared metric was not recorded for a command.
     #[error(
-        "'{command}' in {side} has no per-run {metric} (hyperfine exports record wall time only); compare with --metric wall"
+        "'{command}' in {side} has no per-run {metric} (hyperfine and pytest-benchmark files record wall time only); compare with --metric wall"
     )]
     MetricUnavailable {
         /// The metric's label.
@@ -117,5 +117,39 @@ pub enum BenchError {
         name: String,
         /// Where it was looked for.
         path: PathBuf,
+    },
+    /// A `--python` statement (or its setup) failed in the worker.
+    #[error(
+        "Python statement '{statement}' failed ({exit}){stderr}; fix it (run it with `{python} -m timeit` to see the whole error)"
+    )]
+    PythonFailed {
+        /// The statement.
+        statement: String,
+        /// The interpreter.
+        python: String,
+        /// How the worker ended.
+        exit: String,
+        /// `: <last lines of stderr>` or empty.
+        stderr: String,
+    },
+    /// A Python worker ran but its answer could not be read.
+    #[error(
+        "the Python worker for '{statement}' gave no readable result ({detail}); is {python} a CPython 3 interpreter?"
+    )]
+    PythonWorker {
+        /// The statement.
+        statement: String,
+        /// The interpreter.
+        python: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A raw-timings file (`--from-raw`) is unusable.
+    #[error("{path} is not a usable raw-timings file: {detail}")]
+    BadRaw {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
     },
 }

@@ -672,22 +672,50 @@ pub struct ProfileDiffArgs {
 /// `tachy bench`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  tachy bench 'python3 a.py' 'python3 b.py'\n  tachy bench -N --warmup 3 'python3 -c \"sum(range(10**6))\"'\n  tachy bench --save-baseline main 'python3 app.py'\n  tachy bench --baseline main --max-regression 5% 'python3 app.py'\n  tachy bench compare old.json new.json"
+    after_help = "Examples:\n  tachy bench 'python3 a.py' 'python3 b.py'\n  tachy bench -N --warmup 3 'python3 -c \"sum(range(10**6))\"'\n  tachy bench --save-baseline main 'python3 app.py'\n  tachy bench --baseline main --max-regression 5% 'python3 app.py'\n  tachy bench --setup 'xs = list(range(10_000)); s = set(xs)' --python '5000 in xs' --python '5000 in s'\n  tachy bench compare old.json new.json"
 )]
 pub struct BenchArgs {
     #[command(subcommand)]
     pub action: Option<BenchAction>,
 
     /// Commands to benchmark (run with `sh -c` unless -N).
-    #[arg(value_name = "COMMAND", required = true)]
+    #[arg(value_name = "COMMAND", required_unless_present_any = ["python", "from_raw"], conflicts_with_all = ["python", "from_raw"])]
     pub commands: Vec<String>,
+
+    /// A timeit-style Python statement to benchmark instead of commands (repeat to compare
+    /// several). Each runs in --processes fresh worker processes giving --values values each
+    /// (after --warmup untimed values, at least 1); loops are calibrated like timeit's autorange
+    /// so the values fill --min-time. --setup is Python code run before each value (untimed).
+    #[arg(long, value_name = "STMT", conflicts_with = "from_raw")]
+    pub python: Vec<String>,
+
+    /// The interpreter for --python (default: the real interpreter behind `python3`).
+    #[arg(long, value_name = "PATH")]
+    pub python_exe: Option<PathBuf>,
+
+    /// --python: worker processes per statement [default: 10].
+    #[arg(long, value_name = "N")]
+    pub processes: Option<usize>,
+
+    /// --python: timed values per worker process [default: 5].
+    #[arg(long, value_name = "N")]
+    pub values: Option<usize>,
+
+    /// Read per-round timings measured elsewhere (the pytest plugin's raw file) instead of
+    /// running anything; statistics, baselines and the gate apply as usual.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub from_raw: Option<PathBuf>,
+
+    /// Write the results in pytest-benchmark's JSON format to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_pytest_json: Option<PathBuf>,
 
     /// Untimed runs of each command before timing.
     #[arg(short, long, value_name = "N", default_value_t = 0)]
     pub warmup: usize,
 
     /// Exact number of timed runs per command (default: automatic, see --min-time).
-    #[arg(short, long, value_name = "N", conflicts_with_all = ["min_runs", "max_runs"])]
+    #[arg(short, long, value_name = "N", conflicts_with_all = ["min_runs", "max_runs", "python"])]
     pub runs: Option<usize>,
 
     /// Automatic mode: at least this many runs.
@@ -699,10 +727,12 @@ pub struct BenchArgs {
     pub max_runs: Option<usize>,
 
     /// Automatic mode: run each command for at least this long in total (e.g. 3s, 500ms).
+    /// With --python: the timed total per statement, split over its values.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub min_time: std::time::Duration,
 
-    /// Run once before each command's runs (once for all, or once per command).
+    /// Run once before each command's runs (once for all, or once per command). With
+    /// --python: Python code run before each value, untimed (like timeit's setup).
     #[arg(short, long, value_name = "CMD")]
     pub setup: Vec<String>,
 
@@ -811,7 +841,8 @@ pub struct OutputArgs {
 /// `tachy bench` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BenchAction {
-    /// Compare two saved result files (tachy or hyperfine JSON); exit 1 on a regression.
+    /// Compare two saved result files (tachy, hyperfine or pytest-benchmark JSON); exit 1 on a
+    /// regression.
     Compare(CompareArgs),
 }
 

@@ -1,10 +1,15 @@
 //! `tachy bench` and `tachy bench compare`: arguments -> settings -> run -> render -> exit.
+//!
+//! Three sources feed one report: commands (the runner and an executor), `--python`
+//! statements (worker processes) and `--from-raw` timings (the pytest plugin); the gate,
+//! exports and baselines are the same for all.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use tachy_bench::baseline::{self, GateRule, SourceFormat};
 use tachy_bench::params::{self, Templates};
+use tachy_bench::python::PythonOptions;
 use tachy_bench::{BenchError, BenchSettings, Executor, MockExecutor, ProcessExecutor, RunCount};
 use tachy_report::BenchReport;
 use tachy_report::render::{self, BenchFormat};
@@ -21,7 +26,14 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
     if let Some(BenchAction::Compare(c)) = &args.action {
         return compare(c, &args.output);
     }
-    let settings = settings(&args)?;
+    let raw = match &args.from_raw {
+        Some(path) => Some(tachy_bench::raw::load(path)?),
+        None => None,
+    };
+    let settings = match &raw {
+        Some(raw) => raw_settings(&args, raw)?,
+        None => settings(&args)?,
+    };
     let max_regression = baseline::parse_threshold(args.max_regression.as_deref().unwrap_or(DEFAULT_MAX_REGRESSION))?;
     if let Some(name) = &args.save_baseline {
         baseline::path_for(&args.baseline_dir, name)?;
@@ -32,18 +44,30 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         None => None,
     };
 
-    let mut progress = Progress::new(quiet, settings.commands.len());
-    let mut exec: Box<dyn Executor> = if args.debug_mock {
-        Box::new(MockExecutor::new())
+    let outcome = if let Some(raw) = &raw {
+        Ok(tachy_bench::raw::report(raw, &settings))
+    } else if !args.python.is_empty() {
+        let opts = python_options(&args)?;
+        let mut progress = Progress::new(quiet, settings.commands.len());
+        progress.message(&format!("timing in {} worker processes per statement", opts.processes));
+        let outcome = tachy_bench::python::run(&settings, &opts, &mut progress);
+        progress.finish();
+        outcome
     } else {
-        let shell = (!args.no_shell).then(|| args.shell.clone());
-        let mut e = ProcessExecutor::new(shell, args.show_output)?;
-        progress.message("measuring the shell's spawn time");
-        e.calibrate().context("cannot measure the shell's spawn time (pass -N to run without a shell)")?;
-        Box::new(e)
+        let mut progress = Progress::new(quiet, settings.commands.len());
+        let mut exec: Box<dyn Executor> = if args.debug_mock {
+            Box::new(MockExecutor::new())
+        } else {
+            let shell = (!args.no_shell).then(|| args.shell.clone());
+            let mut e = ProcessExecutor::new(shell, args.show_output)?;
+            progress.message("measuring the shell's spawn time");
+            e.calibrate().context("cannot measure the shell's spawn time (pass -N to run without a shell)")?;
+            Box::new(e)
+        };
+        let outcome = tachy_bench::runner::run(&settings, exec.as_mut(), &mut progress);
+        progress.finish();
+        outcome
     };
-    let outcome = tachy_bench::runner::run(&settings, exec.as_mut(), &mut progress);
-    progress.finish();
     let mut report = match outcome {
         Ok(r) => r,
         Err(BenchError::Interrupted) => bail!("interrupted before any run completed; nothing to report"),
@@ -66,6 +90,9 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
     }
 
     emit(&report, &args.output)?;
+    if let Some(path) = &args.export_pytest_json {
+        write_file(path, &tachy_bench::pytest_json::render(&report, raw.as_ref())?)?;
+    }
 
     if let Some(name) = &args.save_baseline {
         if report.interrupted {
@@ -76,6 +103,51 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         }
     }
     Ok(status(&report))
+}
+
+/// The worker settings of `--python`.
+fn python_options(args: &BenchArgs) -> Result<PythonOptions> {
+    let program = args.python_exe.clone().unwrap_or_else(|| "python3".into());
+    let interpreter = tachy_process::python::resolve(program.as_os_str())
+        .with_context(|| format!("cannot use {} for --python (pass --python-exe PATH)", program.display()))?;
+    let processes = args.processes.unwrap_or(PythonOptions::DEFAULT_PROCESSES);
+    let values = args.values.unwrap_or(PythonOptions::DEFAULT_VALUES);
+    if processes == 0 || values == 0 {
+        bail!("--processes and --values must be at least 1");
+    }
+    Ok(PythonOptions {
+        executable: interpreter.executable,
+        processes,
+        values,
+        warmups: args.warmup.max(1),
+        value_time: PythonOptions::value_time_for(args.min_time, processes, values),
+    })
+}
+
+/// Settings of `--from-raw`: the reference is a benchmark name.
+fn raw_settings(args: &BenchArgs, raw: &tachy_bench::raw::RawFile) -> Result<BenchSettings> {
+    check_alpha(args.alpha)?;
+    let reference = match &args.reference {
+        Some(name) => Some(
+            tachy_bench::raw::position(raw, name)
+                .with_context(|| format!("--reference '{name}' is not one of the benchmarks in the raw file"))?,
+        ),
+        None => None,
+    };
+    Ok(BenchSettings {
+        reference,
+        alpha: args.alpha,
+        metric: args.metric.into(),
+        interleave: false,
+        ..Default::default()
+    })
+}
+
+fn check_alpha(alpha: f64) -> Result<()> {
+    if !(alpha > 0.0 && alpha < 1.0) {
+        bail!("--alpha must be between 0 and 1 (exclusive), got {alpha}");
+    }
+    Ok(())
 }
 
 fn status(report: &BenchReport) -> ExitStatus {
@@ -90,7 +162,11 @@ fn status(report: &BenchReport) -> ExitStatus {
 
 /// Resolves `tachy bench` arguments into settings.
 fn settings(args: &BenchArgs) -> Result<BenchSettings> {
-    let mut commands = args.commands.clone();
+    let python = !args.python.is_empty();
+    if !python && (args.python_exe.is_some() || args.processes.is_some() || args.values.is_some()) {
+        bail!("--python-exe, --processes and --values apply to --python statements only");
+    }
+    let mut commands = if python { args.python.clone() } else { args.commands.clone() };
     let mut names = args.command_name.clone();
     let mut reference = None;
     if let Some(r) = &args.reference {
@@ -127,9 +203,7 @@ fn settings(args: &BenchArgs) -> Result<BenchSettings> {
     // With parameters, the reference index points at the first expansion of that command.
     let per_template = expanded.len() / templates.commands.len().max(1);
     let reference = reference.map(|i| i * per_template);
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
-    }
+    check_alpha(args.alpha)?;
     let runs = match args.runs {
         Some(0) => bail!("--runs must be at least 1"),
         Some(n) => RunCount::Fixed(n),
@@ -175,9 +249,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Runs `tachy bench compare OLD NEW`.
 fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
     let max_regression = baseline::parse_threshold(&args.max_regression)?;
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
-    }
+    check_alpha(args.alpha)?;
     let old = baseline::load(&args.old)?;
     let new = baseline::load(&args.new)?;
     let mut warnings = Vec::new();
@@ -185,8 +257,15 @@ fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
         for name in &loaded.skipped {
             warnings.push(format!("'{name}' in {} has no times: skipped", path.display()));
         }
-        if loaded.format == SourceFormat::Hyperfine {
-            warnings.push(format!("{} is a hyperfine export: statistics recomputed from its times", path.display()));
+        match loaded.format {
+            SourceFormat::Hyperfine => {
+                warnings.push(format!("{} is a hyperfine export: statistics recomputed from its times", path.display()))
+            }
+            SourceFormat::PytestBenchmark => warnings.push(format!(
+                "{} is a pytest-benchmark file: statistics recomputed from its per-round data",
+                path.display()
+            )),
+            SourceFormat::Tachy => {}
         }
     }
     let label = args.old.display().to_string();

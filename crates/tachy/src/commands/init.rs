@@ -25,7 +25,10 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitStatus> {
             t.starts_with("[tool.tachy.budget") || t.starts_with("[tool.tachy.check]")
         });
         if has && !args.force {
-            bail!("{} already has [tool.tachy] budgets; edit them, or pass --force to append the starter anyway", path.display());
+            bail!(
+                "{} already has [tool.tachy] budgets; edit them, or pass --force to append the starter anyway",
+                path.display()
+            );
         }
         let mut text = existing;
         if !text.is_empty() && !text.ends_with('\n') {
@@ -45,9 +48,12 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitStatus> {
         std::fs::write(&path, starter("", &opts)).with_context(|| format!("cannot write {}", path.display()))?;
         path
     };
-    crate::printer::info(false, &format!(
-        "wrote {}: budgets api-latency (load), memory (mem), soak (watch), hot-path (profile), startup (bench), lint; edit the commands and URL, then run `tachy check`",
-        path.display()
-    ));
+    crate::printer::info(
+        false,
+        &format!(
+            "wrote {}: budgets api-latency (load), memory (mem), soak (watch), hot-path (profile), startup (bench), lint; edit the commands and URL, then run `tachy check`",
+            path.display()
+        ),
+    );
     Ok(ExitStatus::Success)
 }

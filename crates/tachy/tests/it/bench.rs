@@ -368,7 +368,7 @@ fn compare_rejects_empty_corrupt_and_foreign_files() {
         (
             "foreign.json",
             "{\"name\": \"package.json\", \"version\": \"1.0.0\"}",
-            "is not a tachy or hyperfine benchmark result",
+            "is not a tachy, hyperfine or pytest-benchmark result",
         ),
         ("future.json", "{\"schema\": \"tachy-bench/99\", \"results\": []}", "schema 'tachy-bench/99'"),
     ];
@@ -546,4 +546,219 @@ fn reference_gate_in_one_interleaved_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Against the reference 'main'") && text.contains("REGRESSED"), "{text}");
     assert_eq!(run(&["--max-regression", "50%"]).status.code(), Some(0));
+}
+
+/// `tachy bench --python` with small, fast settings and the real interpreter.
+fn python_bench(extra: &[&str]) -> assert_cmd::Command {
+    let mut c = tachy();
+    c.args(["bench", "--processes", "3", "--values", "5", "--min-time", "0.3s", "--python-exe"])
+        .arg(python())
+        .args(extra);
+    c
+}
+
+#[test]
+fn python_statements_tell_a_list_lookup_from_a_set_lookup() {
+    let out = python_bench(&["--json", "--setup", "xs = list(range(10_000)); s = set(xs); x = 9_999"])
+        .args(["--python", "x in xs", "--python", "x in s", "-n", "list", "-n", "set"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["schema"], "tachy-bench/1");
+    assert!(v["context"]["shell"].is_null());
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["times"].as_array().unwrap().len(), 15, "3 processes x 5 values");
+        assert_eq!(r["stats"]["warmup_runs"], 3, "one warmup value per process");
+        assert!(r["parameters"]["loops"].as_str().unwrap().parse::<u64>().unwrap() >= 1);
+        assert!(r["stats"]["cpu"]["median"].as_f64().unwrap() > 0.0);
+        assert!(r["memory_usage_byte"][0].as_u64().unwrap() > 1_000_000);
+    }
+    // A set lookup takes far fewer loops' time: its loop count is calibrated higher.
+    let loops = |i: usize| v["results"][i]["parameters"]["loops"].as_str().unwrap().parse::<u64>().unwrap();
+    assert!(loops(1) > loops(0));
+    let rel = v["relative"].as_array().unwrap();
+    let row = |name: &str| rel.iter().find(|r| r["command"] == name).unwrap();
+    assert_eq!(row("set")["verdict"], "reference");
+    assert_eq!(row("list")["verdict"], "slower");
+    assert!(row("list")["comparison"]["ratio"]["ratio"].as_f64().unwrap() > 10.0);
+    assert!(row("list")["comparison"]["test"]["p_value"].as_f64().unwrap() < 0.001);
+}
+
+#[test]
+fn python_statement_errors_are_one_clear_line() {
+    python_bench(&["--python", "undefined_name + 1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Python statement 'undefined_name + 1' failed"))
+        .stderr(predicate::str::contains("NameError"))
+        .stderr(predicate::str::contains("panicked").not());
+    python_bench(&["--python", "x = ("]).assert().code(2).stderr(predicate::str::contains("SyntaxError"));
+    tachy()
+        .args(["bench", "--python", "pass", "--python-exe", "/nonexistent/python3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot use /nonexistent/python3 for --python"));
+    tachy()
+        .args(["bench", "--python", "pass", "--prepare", "echo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--prepare and --cleanup take shell commands"));
+    tachy()
+        .args(["bench", "--python", "pass", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    tachy()
+        .args(["bench", "--processes", "3", "true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("apply to --python statements only"));
+}
+
+#[test]
+fn python_statements_use_baselines_and_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |stmt: &str, extra: &[&str]| {
+        let mut c = python_bench(&["-n", "work", "--python", stmt]);
+        c.current_dir(dir.path()).args(extra);
+        c
+    };
+    run("sum(range(200))", &["--save-baseline", "py"]).assert().success();
+    // Ten times the work under the same name: a significant regression.
+    run("sum(range(2000))", &["--baseline", "py"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED").and(predicate::str::contains("Parameters: loops=")));
+    // Parameters expand statements like commands.
+    let out = python_bench(&["--json", "-L", "n", "10,1000", "--python", "sum(range({n}))"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let names: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["command"].as_str().unwrap()).collect();
+    assert_eq!(names, ["sum(range(10))", "sum(range(1000))"]);
+    assert_eq!(v["results"][1]["parameters"]["n"], "1000");
+}
+
+fn raw_file(dir: &Path, benchmarks: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        "raw.json",
+        &format!(r#"{{"schema": "tachy-bench-raw/1", "source": "pytest", "benchmarks": [{benchmarks}]}}"#),
+    )
+}
+
+#[test]
+fn from_raw_analyses_timings_measured_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let times = |base: f64| {
+        (0..30).map(|i| format!("{}", base * (1.0 + 0.001 * f64::from(i % 7)))).collect::<Vec<_>>().join(",")
+    };
+    let raw = raw_file(
+        dir.path(),
+        &format!(
+            r#"{{"name": "t.py::test_a", "times": [{}], "iterations": 100, "pytest": {{"name": "test_a", "fullname": "t.py::test_a", "extra_info": {{"k": 1}}}}}},
+               {{"name": "t.py::test_b", "times": [{}]}}"#,
+            times(1e-6),
+            times(3e-6)
+        ),
+    );
+    let pb = dir.path().join("pb.json");
+    let out = tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--json", "--save-baseline", "raw", "--from-raw"])
+        .arg(&raw)
+        .arg("--export-pytest-json")
+        .arg(&pb)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["results"][0]["command"], "t.py::test_a");
+    assert_eq!(v["results"][0]["times"].as_array().unwrap().len(), 30);
+    assert_eq!(v["relative"][1]["verdict"], "slower");
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&pb).unwrap()).unwrap();
+    assert_eq!(p["benchmarks"][0]["fullname"], "t.py::test_a");
+    assert_eq!(p["benchmarks"][0]["extra_info"]["k"], 1);
+    assert_eq!(p["benchmarks"][0]["stats"]["iterations"], 100);
+    assert_eq!(p["benchmarks"][1]["name"], "test_b");
+    // The saved baseline gates the next raw file, and --reference names a benchmark.
+    let slower = raw_file(dir.path(), &format!(r#"{{"name": "t.py::test_a", "times": [{}]}}"#, times(2e-6)));
+    tachy()
+        .current_dir(dir.path())
+        .args(["bench", "--baseline", "raw", "--from-raw"])
+        .arg(&slower)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"));
+    tachy()
+        .args(["bench", "--from-raw"])
+        .arg(&raw)
+        .args(["--reference", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--reference 'nope' is not one of the benchmarks"));
+    let bad =
+        write(dir.path(), "bad.json", r#"{"schema": "tachy-bench-raw/1", "benchmarks": [{"name": "a", "times": []}]}"#);
+    tachy()
+        .args(["bench", "--from-raw"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a usable raw-timings file: 'a' has no rounds"));
+}
+
+#[test]
+fn compare_reads_pytest_benchmark_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = |base: f64| {
+        (0..20).map(|i| format!("{}", base * (1.0 + 0.002 * f64::from(i % 5)))).collect::<Vec<_>>().join(",")
+    };
+    // As written by pytest-benchmark's --benchmark-json (abridged to the fields it reads).
+    let pb = |name: &str, base: f64| {
+        write(
+            dir.path(),
+            name,
+            &format!(
+                r#"{{"machine_info": {{"node": "ci"}}, "commit_info": {{}}, "benchmarks": [
+                    {{"group": null, "name": "test_parse", "fullname": "tests/test_p.py::test_parse", "params": null, "param": null, "extra_info": {{}},
+                      "options": {{"disable_gc": false, "timer": "perf_counter", "min_rounds": 5, "max_time": 1.0, "min_time": 5e-06, "warmup": false}},
+                      "stats": {{"min": {base}, "max": {base}, "mean": {base}, "stddev": 0, "rounds": 20, "median": {base}, "iterations": 1, "data": [{}]}}}},
+                    {{"group": null, "name": "test_nodata", "fullname": "tests/test_p.py::test_nodata", "stats": {{"mean": 1.0, "rounds": 5}}}}],
+                  "datetime": "2024-01-01T00:00:00", "version": "4.0.0"}}"#,
+                data(base)
+            ),
+        )
+    };
+    let old = pb("old.json", 0.001);
+    let new = pb("new.json", 0.0015);
+    tachy()
+        .args(["bench", "compare"])
+        .arg(&old)
+        .arg(&new)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("tests/test_p.py::test_parse").and(predicate::str::contains("REGRESSED")))
+        .stdout(predicate::str::contains("pytest-benchmark file"))
+        .stdout(predicate::str::contains("'tests/test_p.py::test_nodata' in"));
+    tachy().args(["bench", "compare"]).arg(&new).arg(&old).assert().success();
+}
+
+#[test]
+fn any_report_exports_pytest_benchmark_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("pb.json");
+    tachy()
+        .args(["bench", "--debug-mock", "--runs", "10", "-q", "-n", "fast", "10", "--export-pytest-json"])
+        .arg(&pb)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&pb).unwrap()).unwrap();
+    let b = &v["benchmarks"][0];
+    assert_eq!(b["fullname"], "fast");
+    assert_eq!(b["stats"]["rounds"], 10);
+    assert_eq!(b["stats"]["iterations"], 1);
+    assert!((b["stats"]["median"].as_f64().unwrap() - 0.010).abs() < 0.001);
+    assert!(v["machine_info"]["machine"].is_string());
+    // ... and `compare` reads it back.
+    tachy().args(["bench", "compare"]).arg(&pb).arg(&pb).assert().success();
 }

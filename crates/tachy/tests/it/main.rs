@@ -8,6 +8,8 @@ mod lint;
 mod load;
 mod mem;
 mod profile;
+mod pytest;
+mod report;
 mod top;
 mod watch;
 
