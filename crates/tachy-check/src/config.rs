@@ -90,6 +90,7 @@ impl CommandLine {
 /// One budget: what to measure and the limits it must stay within.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)] // read once per run; boxing would only complicate the schema
 pub enum Budget {
     /// Command benchmarks (`tachy bench`): absolute limits and a regression gate against a
     /// saved baseline.
