@@ -1,9 +1,30 @@
-//! `tachy report` (being written).
+//! `tachy report`: reads tachy result files of any kind (bench, load, profile, mem, watch,
+//! lint, check; chosen by their `schema`) and writes one self-contained HTML page. Silent on
+//! success; a missing, malformed or unknown file is an error (exit 2) naming it.
+
+use anyhow::Context;
+use tachy_report::render::html;
+use tachy_report::results::{self, ResultError};
 
 use crate::ExitStatus;
 use crate::args::ReportArgs;
 
+/// The title when `--title` is not given.
+const DEFAULT_TITLE: &str = "tachy report";
+
 /// Runs `tachy report`.
-pub fn run(_args: &ReportArgs) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("tachy report is not available yet")
+pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
+    let mut loaded = Vec::with_capacity(args.results.len());
+    for path in &args.results {
+        let result = results::load(path).map_err(|e| match e {
+            // The I/O error already names the file.
+            ResultError::Io { .. } => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(format!("cannot read result {}", path.display())),
+        })?;
+        loaded.push((path.display().to_string(), result));
+    }
+    let title = args.title.as_deref().unwrap_or(DEFAULT_TITLE);
+    let page = html::render(title, &loaded);
+    std::fs::write(&args.output, page).with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(ExitStatus::Success)
 }

@@ -1,0 +1,213 @@
+//! The section of a `tachy watch` result: RSS and CPU over time with alert thresholds, the
+//! memory growth estimate, per-metric statistics, alerts and their events.
+
+use super::{Ctx, Row, Verdict, bytes, charts, count, escape, facts, figures, notes, num, number, pct, remark, secs};
+use super::{subheading, table, text};
+use crate::render::watch::plot;
+use crate::watch::{AlertState, WatchEnd, WatchReport};
+
+/// Most alert events listed.
+const EVENTS: usize = 100;
+
+/// A byte figure that may be fractional or negative: `162 MiB`, `-1.20 KiB`.
+fn bytes_f(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v} B");
+    }
+    let b = bytes(v.abs().round() as u64);
+    if v < 0.0 && b != "0 B" { format!("-{b}") } else { b }
+}
+
+/// A value in an alert's unit (`bytes`, `bytes/h`, `%`, `count`).
+fn value(v: f64, unit: &str) -> String {
+    match unit {
+        "bytes" => bytes_f(v),
+        "bytes/h" => format!("{}/h", bytes_f(v)),
+        "%" => format!("{v:.1}%"),
+        "count" => number(v),
+        other => format!("{} {other}", number(v)),
+    }
+}
+
+/// A series value by its metric name: bytes for `*_bytes`, percent for `*_percent`.
+fn series_value(metric: &str, v: f64) -> String {
+    if metric.ends_with("_bytes") {
+        bytes_f(v)
+    } else if metric.ends_with("_percent") {
+        format!("{v:.1}%")
+    } else {
+        number(v)
+    }
+}
+
+/// Writes the section body.
+pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, w: &WatchReport, depth: usize) {
+    let mut items = vec![
+        ("command", w.command.clone()),
+        ("pid", w.pid.to_string()),
+        ("children", if w.children { "included" } else { "not included" }.to_string()),
+        ("started", w.started_at.clone()),
+        ("duration", secs(w.duration_secs)),
+        ("samples", format!("{} every {}", count(w.samples), secs(w.interval_secs))),
+        (
+            "ended",
+            match (w.end, w.exit_code) {
+                (WatchEnd::Duration, _) => "duration elapsed".to_string(),
+                (WatchEnd::TargetExited, Some(c)) => format!("process exited with {c}"),
+                (WatchEnd::TargetExited, None) => "process exited".to_string(),
+                (WatchEnd::Interrupted, _) => "Ctrl-C".to_string(),
+            },
+        ),
+        ("tachy's CPU", format!("{:.1}%", w.self_cpu_percent)),
+    ];
+    if w.cpu_saturated_share > 0.0 {
+        items.push(("CPU-saturated samples", pct(w.cpu_saturated_share)));
+    }
+    facts(out, &items);
+
+    let stat = |name: &str| w.series.get(name);
+    let mut figs = Vec::new();
+    if let Some(s) = stat("rss_bytes") {
+        figs.push(("peak RSS", escape(&bytes_f(s.max))));
+        figs.push(("last RSS", escape(&bytes_f(s.last))));
+    }
+    if let Some(s) = stat("cpu_percent") {
+        figs.push(("mean CPU", escape(&format!("{:.1}%", s.mean))));
+        figs.push(("max CPU", escape(&format!("{:.1}%", s.max))));
+    }
+    if let Some(g) = &w.growth {
+        let verdict = if g.growing { Verdict::Fail.badge("growing") } else { Verdict::Pass.badge("not growing") };
+        figs.push(("memory growth", format!("{} {verdict}", escape(&value(g.bytes_per_hour, "bytes/h")))));
+    }
+    figures(out, &figs);
+
+    subheading(out, depth, "RSS and CPU over time");
+    let thresholds: Vec<(String, f64, String)> =
+        w.alerts.iter().map(|a| (a.alert.clone(), a.threshold, a.unit.clone())).collect();
+    out.push_str(&charts::embed(&plot(w, &thresholds)));
+
+    subheading(out, depth, "Memory growth");
+    match &w.growth {
+        Some(g) => {
+            facts(
+                out,
+                &[
+                    ("metric", g.metric.clone()),
+                    ("slope", value(g.bytes_per_hour, "bytes/h")),
+                    (
+                        "confidence interval",
+                        format!(
+                            "{} … {} ({:.0}%)",
+                            value(g.low_bytes_per_hour, "bytes/h"),
+                            value(g.high_bytes_per_hour, "bytes/h"),
+                            g.level * 100.0
+                        ),
+                    ),
+                    ("window", format!("{} over {}", count(g.samples), secs(g.window_secs))),
+                    (
+                        "verdict",
+                        if g.growing { "memory grows".to_string() } else { "no significant growth".to_string() },
+                    ),
+                ],
+            );
+            remark(
+                out,
+                "Theil-Sen slope of the memory series with its confidence interval; memory grows when the whole interval lies above zero over a window long enough to tell.",
+            );
+        }
+        None => remark(out, "Not enough samples for a growth estimate."),
+    }
+
+    if !w.alerts.is_empty() {
+        subheading(out, depth, "Alerts");
+        let rows: Vec<Row> = w
+            .alerts
+            .iter()
+            .map(|a| {
+                Row::with(
+                    Verdict::of(a.fired == 0),
+                    vec![
+                        format!("<code>{}</code>", escape(&a.alert)),
+                        escape(&value(a.threshold, &a.unit)),
+                        escape(&a.worst.map_or("–".to_string(), |v| value(v, &a.unit))),
+                        count(a.fired),
+                        escape(&secs(a.firing_secs)),
+                        escape(&a.first_fired_secs.map_or("–".to_string(), secs)),
+                        format!(
+                            "<span class=\"verdict\">{}</span>",
+                            if a.firing_at_end {
+                                "firing at end"
+                            } else if a.fired > 0 {
+                                "fired"
+                            } else {
+                                "quiet"
+                            }
+                        ),
+                    ],
+                )
+            })
+            .collect();
+        table(
+            out,
+            "alerts",
+            &[
+                text("alert"),
+                num("threshold"),
+                num("worst"),
+                num("fired"),
+                num("firing for"),
+                num("first at"),
+                text("state"),
+            ],
+            &rows,
+            0,
+        );
+        if !w.events.is_empty() {
+            let rows: Vec<Row> = w
+                .events
+                .iter()
+                .take(EVENTS)
+                .map(|e| {
+                    let firing = e.state == AlertState::Firing;
+                    Row::with(
+                        if firing { Verdict::Fail } else { Verdict::Pass },
+                        vec![
+                            escape(&secs(e.t_secs)),
+                            escape(&e.time),
+                            format!("<code>{}</code>", escape(&e.alert)),
+                            format!("<span class=\"verdict\">{}</span>", if firing { "firing" } else { "cleared" }),
+                            escape(&value(e.value, &e.unit)),
+                        ],
+                    )
+                })
+                .collect();
+            table(
+                out,
+                "events",
+                &[num("at"), text("time"), text("alert"), text("state"), num("value")],
+                &rows,
+                w.events.len().saturating_sub(EVENTS),
+            );
+        }
+    }
+
+    if !w.series.is_empty() {
+        subheading(out, depth, "Metrics");
+        let rows: Vec<Row> = w
+            .series
+            .iter()
+            .map(|(name, s)| {
+                Row::new(vec![
+                    escape(name),
+                    escape(&series_value(name, s.min)),
+                    escape(&series_value(name, s.mean)),
+                    escape(&series_value(name, s.max)),
+                    escape(&series_value(name, s.last)),
+                ])
+            })
+            .collect();
+        table(out, "series", &[text("metric"), num("min"), num("mean"), num("max"), num("last")], &rows, 0);
+    }
+    notes(out, "Unavailable", &w.unavailable);
+    notes(out, "Notes", &w.notes);
+}
