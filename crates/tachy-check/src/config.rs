@@ -414,6 +414,8 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
     })?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+    // Absolute, so result files named in reports stay valid from any folder.
+    let root = root.canonicalize().unwrap_or(root);
     Ok(LoadedConfig { path: path.to_path_buf(), root, config })
 }
 

@@ -49,11 +49,17 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
             return;
         }
         match e {
-            Event::Start { name, kind, index, total } => printer::info(false, &format!("[{index}/{total}] {name} ({kind}) ...")),
-            Event::Server { name, command } => printer::info(false, &format!("        {name}: starting the server `{command}`")),
+            Event::Start { name, kind, index, total } => {
+                printer::info(false, &format!("[{index}/{total}] {name} ({kind}) ..."))
+            }
+            Event::Server { name, command } => {
+                printer::info(false, &format!("        {name}: starting the server `{command}`"))
+            }
             Event::Done(r) => {
                 let line = match r.verdict {
-                    Verdict::Error => format!("        {}: {} ({})", r.name, r.verdict.label(), r.error.as_deref().unwrap_or("")),
+                    Verdict::Error => {
+                        format!("        {}: {} ({})", r.name, r.verdict.label(), r.error.as_deref().unwrap_or(""))
+                    }
                     v => format!("        {}: {} in {:.1} s", r.name, v.label(), r.duration_secs),
                 };
                 printer::info(false, &line);
@@ -87,7 +93,10 @@ fn load_config(args: &CheckArgs) -> Result<LoadedConfig> {
     let path = match &args.config {
         Some(p) => {
             if !p.exists() {
-                anyhow::bail!("{} does not exist; give a tachy.toml or pyproject.toml with --config, or run `tachy init`", p.display());
+                anyhow::bail!(
+                    "{} does not exist; give a tachy.toml or pyproject.toml with --config, or run `tachy init`",
+                    p.display()
+                );
             }
             p.clone()
         }
@@ -132,7 +141,10 @@ fn write_outputs(args: &CheckArgs, report: &CheckReport) -> Result<()> {
     }
     if let Some(path) = &args.report {
         let title = format!("tachy check: {}", report.config);
-        let html = tachy_report::render::html::render(&title, &[(report.config.clone(), tachy_report::results::AnyResult::Check(report.clone()))]);
+        let html = tachy_report::render::html::render(
+            &title,
+            &[(report.config.clone(), tachy_report::results::AnyResult::Check(report.clone()))],
+        );
         write_file(path, html.as_bytes())?;
     }
     Ok(())

@@ -63,7 +63,17 @@ fn the_sample_project_passes_and_writes_every_output() {
     std::fs::write(&summary, "# earlier step\n").unwrap();
     let out = tachy()
         .current_dir(p)
-        .args(["check", "--junit", "out/junit.xml", "--markdown", "out/comment.md", "--export-json", "out/check.json"])
+        .args([
+            "check",
+            "--junit",
+            "out/junit.xml",
+            "--markdown",
+            "out/comment.md",
+            "--export-json",
+            "out/check.json",
+            "--report",
+            "out/report.html",
+        ])
         .env("GITHUB_STEP_SUMMARY", &summary)
         .output()
         .unwrap();
@@ -103,6 +113,16 @@ fn the_sample_project_passes_and_writes_every_output() {
     assert!(md.contains("hot-path") && md.contains('|'), "{md}");
     let step = std::fs::read_to_string(&summary).unwrap();
     assert!(step.starts_with("# earlier step\n") && step.contains(&md), "{step}");
+
+    // The HTML report: the verdicts, and each budget's own results embedded.
+    let html = std::fs::read_to_string(p.join("out/report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..100.min(html.len())]);
+    for section in
+        ["Budget check", "Benchmark", "CPU profile", "Load test", "Memory profile", "Process watch", "Lint", "hot-path"]
+    {
+        assert!(html.contains(section), "{section} in the report");
+    }
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained");
 
     // The history has one line per budget; a second run adds another.
     let lines =
