@@ -686,7 +686,8 @@ impl Executor for ProcessExecutor {
             .process_group(0)
             .spawn()
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", argv[0])))?;
-        Ok(Box::new(ProcessServer { child, log: log.to_path_buf(), exit: None, stopped: false }))
+        let guard = i32::try_from(child.id()).ok().map(tachy_process::interrupt::guard_group);
+        Ok(Box::new(ProcessServer { child, log: log.to_path_buf(), exit: None, stopped: false, _guard: guard }))
     }
 
     fn probe(&mut self, ready: &Ready) -> bool {
@@ -722,6 +723,8 @@ struct ProcessServer {
     log: PathBuf,
     exit: Option<Option<i32>>,
     stopped: bool,
+    /// A second Ctrl-C (tachy exits at once) still terminates the server's group.
+    _guard: Option<tachy_process::interrupt::GroupGuard>,
 }
 
 impl ServerHandle for ProcessServer {

@@ -2,8 +2,10 @@
 //!
 //! [`install`] registers a handler once. On the first signal it sets the flag returned by
 //! [`interrupted`] and sends `SIGKILL` to the process group of the child that [`crate::run`]
-//! is currently waiting for, so the wait returns at once. Every later signal calls the
-//! `on_repeat` callback given to [`install`] (the binary uses it to exit with 130).
+//! is currently waiting for, so the wait returns at once. Every later signal first sends
+//! `SIGKILL` to the groups registered with [`guard_group`] (servers tachy started, which must
+//! not outlive it), then calls the `on_repeat` callback given to [`install`] (the binary uses
+//! it to exit with 130).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +24,7 @@ pub struct InstallError(#[from] ctrlc::Error);
 pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
     ctrlc::set_handler(move || {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            terminate_guarded_groups();
             on_repeat();
             return;
         }
@@ -55,4 +58,38 @@ fn kill_current_group() {
 pub(crate) fn set_current_group(pgid: Option<i32>) {
     let mut guard = CURRENT_GROUP.lock().unwrap_or_else(|e| e.into_inner());
     *guard = pgid;
+}
+
+/// Process groups to stop if tachy is made to exit at once (a second Ctrl-C).
+static GUARDED_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Keeps a process group on the list that a second Ctrl-C terminates before tachy exits;
+/// dropping it takes the group off (call that once the group has been stopped normally).
+#[derive(Debug)]
+pub struct GroupGuard(i32);
+
+/// Registers `pgid` (a child started with its own process group) until the guard drops.
+pub fn guard_group(pgid: i32) -> GroupGuard {
+    GUARDED_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pgid);
+    GroupGuard(pgid)
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let mut groups = GUARDED_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = groups.iter().position(|&g| g == self.0) {
+            groups.swap_remove(i);
+        }
+    }
+}
+
+fn terminate_guarded_groups() {
+    let groups = GUARDED_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    for &pgid in groups.iter() {
+        // SAFETY: kill(2) on a process group we started and have not reaped (the guard is
+        // dropped only after the group was stopped and its leader waited for).
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
 }

@@ -279,56 +279,80 @@ fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
     assert!(nr["log_tail"].as_str().unwrap().contains("warming up forever"), "{nr}");
 }
 
-#[test]
-fn ctrl_c_stops_the_server_and_keeps_what_was_measured() {
+/// Starts `tachy check` on a config whose second budget loads a long-running server, waits
+/// for the server, sends `signals` SIGINTs, and returns the exit code, whether the server is
+/// gone, and the project folder (with `check.json` unless tachy exited at once).
+fn interrupt_a_load(signals: usize, server_ignores_sigterm: bool) -> (Option<i32>, bool, tempfile::TempDir) {
     let dir = project();
     let p = dir.path();
     // A long load against the sample server; its PID file tells whether it was stopped.
     let port = free_port();
     let py = python().display().to_string();
+    let trap = if server_ignores_sigterm { "trap '' TERM; " } else { "" };
     std::fs::write(
         p.join("long.toml"),
         format!(
             "[budget.lint]\nkind = \"lint\"\npaths = [\"src\"]\n\n\
              [budget.long]\nkind = \"load\"\nurl = \"http://127.0.0.1:{port}/items\"\nduration = \"60s\"\nconnections = 2\nslo = [\"p95<=1s\"]\n\
-             [budget.long.server]\ncommand = [\"sh\", \"-c\", \"echo $$ > server.pid; exec {py} src/server.py {port}\"]\nready = \"http://127.0.0.1:{port}/health\"\n\n\
+             [budget.long.server]\ncommand = [\"sh\", \"-c\", \"echo $$ > server.pid; {trap}exec {py} src/server.py {port}\"]\nready = \"http://127.0.0.1:{port}/health\"\n\n\
              [budget.after]\nkind = \"lint\"\n"
         ),
     )
     .unwrap();
-    let report_path = p.join("check.json");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
         .current_dir(p)
-        .args(["check", "--config", "long.toml", "--export-json"])
-        .arg(&report_path)
+        .args(["check", "--config", "long.toml", "--export-json", "check.json"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let pid_file = p.join("server.pid");
     assert!(wait_for_file(&pid_file, Duration::from_secs(60)), "the server started");
     // Let the load run a little, then Ctrl-C.
     std::thread::sleep(Duration::from_millis(1500));
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+    for i in 0..signals {
+        if i > 0 {
+            // Two signals sent at once merge into one pending signal.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
     }
     let status = wait_bounded(&mut child, Duration::from_secs(60));
-    assert_eq!(status.code(), Some(130));
     let server_pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-    let gone = (0..100).any(|_| {
+    let gone = (0..200).any(|_| {
         let alive = unsafe { libc::kill(server_pid, 0) } == 0 && !is_zombie(server_pid);
         if alive {
             std::thread::sleep(Duration::from_millis(50));
         }
         !alive
     });
-    assert!(gone, "the server (pid {server_pid}) was stopped");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    (status.code(), gone, dir)
+}
+
+#[test]
+fn ctrl_c_stops_the_server_and_keeps_what_was_measured() {
+    let (code, gone, dir) = interrupt_a_load(1, false);
+    assert_eq!(code, Some(130));
+    assert!(gone, "the server was stopped");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("check.json")).unwrap()).unwrap();
     assert_eq!(report["interrupted"], true);
     let names: Vec<_> = budgets(&report).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["lint", "long"], "the budget after Ctrl-C did not run");
     let long = &report["budgets"][1];
     assert!(long["notes"].to_string().contains("interrupted"), "{long}");
+    assert!(long["checks"].as_array().is_some_and(|c| !c.is_empty()), "what was measured is kept: {long}");
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_but_still_stops_the_server() {
+    // The server ignores SIGTERM, so the first Ctrl-C's orderly stop is still waiting when the
+    // second one makes tachy exit: the server's group must be killed on the way out.
+    let (code, gone, _dir) = interrupt_a_load(2, true);
+    assert_eq!(code, Some(130));
+    assert!(gone, "the server did not outlive tachy");
 }
 
 fn is_zombie(pid: i32) -> bool {
