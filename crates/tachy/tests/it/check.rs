@@ -399,3 +399,41 @@ fn baselines_are_saved_by_the_first_run_and_compared_after() {
     assert!(metrics(&second["budgets"][0]).iter().any(|m| m.starts_with("change of")), "{second}");
     assert!(metrics(&second["budgets"][1]).iter().any(|m| m.starts_with("largest share increase")), "{second}");
 }
+
+#[test]
+fn history_flags_a_step_change_and_refuses_a_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("tachy.toml"), "[budget.api]\nkind = \"lint\"\n").unwrap();
+    std::fs::create_dir_all(p.join(".tachy/history")).unwrap();
+    // 12 runs near 100 ms, then 12 near 130 ms (a regression at run 13), with a little noise.
+    let mut lines = String::new();
+    for i in 0..24 {
+        let level = if i < 12 { 0.100 } else { 0.130 };
+        let noise = [0.0, 0.001, -0.001, 0.002, -0.002, 0.0005][i % 6];
+        lines.push_str(&format!(
+            "{{\"schema\":\"tachy-history/1\",\"time\":\"2026-11-{:02}T10:00:00Z\",\"git_commit\":\"c{i:03}\",\"budget\":\"api\",\"kind\":\"load\",\"verdict\":\"pass\",\"metrics\":[{{\"metric\":\"p95\",\"value\":{},\"unit\":\"s\"}}]}}\n",
+            i + 1,
+            level + noise
+        ));
+    }
+    let file = p.join(".tachy/history/api.jsonl");
+    std::fs::write(&file, &lines).unwrap();
+    let out = tachy().current_dir(p).args(["check", "--history"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("step +") && text.contains("c012"), "the step at run 13 (commit c012):\n{text}");
+    let h = json(&tachy().current_dir(p).args(["check", "--history", "--json"]).output().unwrap());
+    let steps = h["series"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{h}");
+    assert_eq!(steps[0]["index"], 12);
+    assert!((steps[0]["change_percent"].as_f64().unwrap() - 30.0).abs() < 3.0, "{h}");
+    // A broken line is an error naming the file and line.
+    std::fs::write(&file, format!("{lines}{{not json\n")).unwrap();
+    tachy()
+        .current_dir(p)
+        .args(["check", "--history"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("api.jsonl:25"));
+}
