@@ -1,33 +1,13 @@
 //! The section of a `tachy watch` result: RSS and CPU over time with alert thresholds, the
 //! memory growth estimate, per-metric statistics, alerts and their events.
 
-use super::{Ctx, Row, Verdict, bytes, charts, count, escape, facts, figures, notes, num, number, pct, remark, secs};
+use super::{Ctx, Row, Verdict, charts, count, escape, facts, figures, notes, num, number, pct, remark, secs};
 use super::{subheading, table, text};
-use crate::render::watch::plot;
+use crate::render::watch::{bytes_f, plot, value};
 use crate::watch::{AlertState, WatchEnd, WatchReport};
 
 /// Most alert events listed.
 const EVENTS: usize = 100;
-
-/// A byte figure that may be fractional or negative: `162 MiB`, `-1.20 KiB`.
-fn bytes_f(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v} B");
-    }
-    let b = bytes(v.abs().round() as u64);
-    if v < 0.0 && b != "0 B" { format!("-{b}") } else { b }
-}
-
-/// A value in an alert's unit (`bytes`, `bytes/h`, `%`, `count`).
-fn value(v: f64, unit: &str) -> String {
-    match unit {
-        "bytes" => bytes_f(v),
-        "bytes/h" => format!("{}/h", bytes_f(v)),
-        "%" => format!("{v:.1}%"),
-        "count" => number(v),
-        other => format!("{} {other}", number(v)),
-    }
-}
 
 /// A series value by its metric name: bytes for `*_bytes`, percent for `*_percent`.
 fn series_value(metric: &str, v: f64) -> String {

@@ -32,7 +32,7 @@ pub fn json(report: &WatchReport) -> Result<String, RenderError> {
 }
 
 /// A byte figure that may be fractional or negative: `162 MiB`, `-1.20 KiB`.
-fn bytes_f(v: f64) -> String {
+pub(crate) fn bytes_f(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v} B");
     }
@@ -42,7 +42,7 @@ fn bytes_f(v: f64) -> String {
 
 /// A value in an alert's unit (`bytes`, `bytes/h`, `%`, `count`): `143 MiB`, `4.77 MiB/h`,
 /// `90.0%`, `1,000`.
-fn value(v: f64, unit: &str) -> String {
+pub(crate) fn value(v: f64, unit: &str) -> String {
     match unit {
         "bytes" => bytes_f(v),
         "bytes/h" => format!("{}/h", bytes_f(v)),
