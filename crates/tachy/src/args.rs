@@ -91,7 +91,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// Keep every budget's tachy result files in this folder (default: a temporary folder).
+    /// Keep every budget's tachy result files in this folder (default: .tachy/results beside
+    /// the config file).
     #[arg(long, value_name = "DIR")]
     pub results_dir: Option<PathBuf>,
 
