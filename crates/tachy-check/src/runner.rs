@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tachy_report::check::{BudgetResult, CHECK_SCHEMA, CheckReport, Verdict};
+use tachy_report::results::AnyResult;
 
 use crate::config::{Budget, LoadedConfig, Ready, ServerSpec, ready_probe};
 use crate::error::{CheckError, ConfigError};
@@ -429,15 +430,16 @@ fn measure(
             let p: tachy_report::profile::Profile = serde_json::from_slice(&text).map_err(bad)?;
             command_failed(p.meta.exit_code, &outcome.stderr_tail, interrupted)?;
             let base = match &profile_baseline {
-                Some(path) if path.is_file() && !ctx.settings.update_baselines => {
-                    let t = std::fs::read(path).map_err(|e| {
-                        Failure::new(format!("cannot read the baseline profile {}: {e}", path.display()))
-                    })?;
-                    Some(
-                        serde_json::from_slice::<tachy_report::profile::Profile>(&t)
-                            .map_err(|e| Failure::new(format!("{} is not a tachy profile: {e}", path.display())))?,
-                    )
-                }
+                Some(path) if path.is_file() && !ctx.settings.update_baselines => match read_result(path)? {
+                    AnyResult::Profile(p) => Some(p),
+                    other => {
+                        return Err(Failure::new(format!(
+                            "{} is a {} result, not a tachy profile",
+                            path.display(),
+                            other.kind()
+                        )));
+                    }
+                },
                 Some(path) => {
                     save_baseline(result_path, path)?;
                     notes.push(format!("baseline profile saved to {}", path.display()));
@@ -460,13 +462,16 @@ fn measure(
         Budget::Lint(b) => {
             let r: tachy_report::lint::LintReport = serde_json::from_slice(&text).map_err(bad)?;
             let base = match &lint_baseline {
-                Some(path) if path.is_file() && !ctx.settings.update_baselines => {
-                    let t = std::fs::read(path)
-                        .map_err(|e| Failure::new(format!("cannot read the lint baseline {}: {e}", path.display())))?;
-                    Some(serde_json::from_slice::<tachy_report::lint::LintReport>(&t).map_err(|e| {
-                        Failure::new(format!("{} is not a tachy lint JSON report: {e}", path.display()))
-                    })?)
-                }
+                Some(path) if path.is_file() && !ctx.settings.update_baselines => match read_result(path)? {
+                    AnyResult::Lint(r) => Some(r),
+                    other => {
+                        return Err(Failure::new(format!(
+                            "{} is a {} result, not a tachy lint report",
+                            path.display(),
+                            other.kind()
+                        )));
+                    }
+                },
                 Some(path) => {
                     save_baseline(result_path, path)?;
                     notes.push(format!("lint baseline saved to {} ({} findings)", path.display(), r.findings.len()));
@@ -478,6 +483,11 @@ fn measure(
         }
     };
     Ok(ev)
+}
+
+/// A saved baseline, read by its schema (another kind or an unknown version is refused).
+fn read_result(path: &Path) -> Result<AnyResult, Failure> {
+    tachy_report::results::load(path).map_err(|e| Failure::new(format!("baseline {}: {e}", path.display())))
 }
 
 fn save_baseline(from: &Path, to: &Path) -> Result<(), Failure> {
@@ -991,6 +1001,18 @@ mod tests {
         let r3 = run(&c, &settings(), &mut mock, &mut |_| {}).unwrap();
         assert_eq!(r3.budgets[0].verdict, Verdict::Fail);
         assert!(r3.budgets[0].notes.iter().any(|n| n.contains("message 2")));
+    }
+
+    #[test]
+    fn a_baseline_of_an_unknown_version_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(dir.path(), "[budget.l]\nkind = \"lint\"\nbaseline = \"base.json\"\n");
+        std::fs::write(dir.path().join("base.json"), r#"{"schema": "tachy-lint/9", "findings": []}"#).unwrap();
+        let log = Rc::new(RefCell::new(Log::default()));
+        let report = run(&c, &settings(), &mut Mock::new(log), &mut |_| {}).unwrap();
+        let b = &report.budgets[0];
+        assert_eq!(b.verdict, Verdict::Error);
+        assert!(b.error.as_deref().unwrap().contains("tachy-lint/9"), "{:?}", b.error);
     }
 
     const LOAD: &str = "[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:9/\"\nslo = [\"p95<=200ms\"]\n[budget.api.server]\ncommand = \"python -m http.server 9\"\nready_timeout = \"300ms\"\n";
