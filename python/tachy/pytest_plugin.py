@@ -49,7 +49,7 @@ def _pytest_benchmark_installed():
     return importlib.util.find_spec("pytest_benchmark") is not None
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
     group = parser.getgroup("tachy", "tachy benchmarks (the `benchmark` fixture)")
     group.addoption("--tachy-save", metavar="NAME", help="save the results as the tachy baseline NAME")
     group.addoption(
@@ -103,9 +103,9 @@ def pytest_addoption(parser):
     group.addoption("--tachy-disable", action="store_true", help="call benchmarked functions once, untimed")
     group.addoption("--tachy-skip", action="store_true", help="skip the tests that use the benchmark fixture")
     group.addoption("--tachy-only", action="store_true", help="run only the tests that use the benchmark fixture")
-    if not _pytest_benchmark_installed():
-        # Drop-in names for scripts written for pytest-benchmark (absent when it is installed,
-        # so the two never claim the same option).
+    if not _pytest_benchmark_installed() or pluginmanager.is_blocked("benchmark"):
+        # Drop-in names for scripts written for pytest-benchmark (absent when it is installed
+        # and active, so the two never claim the same option; `-p no:benchmark` switches over).
         group.addoption("--benchmark-json", dest="tachy_json", metavar="FILE", help="alias of --tachy-json")
         group.addoption("--benchmark-disable", dest="tachy_disable", action="store_true", help="alias of --tachy-disable")
         group.addoption("--benchmark-skip", dest="tachy_skip", action="store_true", help="alias of --tachy-skip")

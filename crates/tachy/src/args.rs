@@ -728,7 +728,8 @@ pub struct BenchArgs {
     pub max_runs: Option<usize>,
 
     /// Automatic mode: run each command for at least this long in total (e.g. 3s, 500ms).
-    /// With --python: the timed total per statement, split over its values.
+    /// With --python: at least this much timed time per statement, split over its values
+    /// (loop counts step 1, 2, 5, 10, ..., so a value may last up to 2.5x its share).
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub min_time: std::time::Duration,
 
