@@ -73,9 +73,11 @@ fn result(out: &mut String, index: usize, r: &BenchResult) {
                     format::percent(cpu.cv)
                 );
             }
+            // `--python` results hold values (each many loops), not command runs.
+            let label = if r.parameters.contains_key("loops") { "Values" } else { "Runs" };
             let _ = writeln!(
                 out,
-                "  Runs: {}{}, CV {}, peak RSS {}{}",
+                "  {label}: {}{}, CV {}, peak RSS {}{}",
                 s.runs,
                 warm,
                 format::percent(s.cv),
