@@ -429,24 +429,18 @@ fn measure(
         Budget::Profile(b) => {
             let p: tachy_report::profile::Profile = serde_json::from_slice(&text).map_err(bad)?;
             command_failed(p.meta.exit_code, &outcome.stderr_tail, interrupted)?;
-            let base = match &profile_baseline {
-                Some(path) if path.is_file() && !ctx.settings.update_baselines => match read_result(path)? {
-                    AnyResult::Profile(p) => Some(p),
-                    other => {
-                        return Err(Failure::new(format!(
-                            "{} is a {} result, not a tachy profile",
-                            path.display(),
-                            other.kind()
-                        )));
-                    }
+            let base = baseline(
+                ctx,
+                profile_baseline.as_deref(),
+                result_path,
+                "a tachy profile",
+                "baseline profile",
+                notes,
+                |r| match r {
+                    AnyResult::Profile(p) => Ok(p),
+                    other => Err(other.kind()),
                 },
-                Some(path) => {
-                    save_baseline(result_path, path)?;
-                    notes.push(format!("baseline profile saved to {}", path.display()));
-                    None
-                }
-                None => None,
-            };
+            )?;
             evaluate::profile(b, &p, base.as_ref())
         }
         Budget::Watch(b) => {
@@ -461,33 +455,47 @@ fn measure(
         }
         Budget::Lint(b) => {
             let r: tachy_report::lint::LintReport = serde_json::from_slice(&text).map_err(bad)?;
-            let base = match &lint_baseline {
-                Some(path) if path.is_file() && !ctx.settings.update_baselines => match read_result(path)? {
-                    AnyResult::Lint(r) => Some(r),
-                    other => {
-                        return Err(Failure::new(format!(
-                            "{} is a {} result, not a tachy lint report",
-                            path.display(),
-                            other.kind()
-                        )));
-                    }
+            let base = baseline(
+                ctx,
+                lint_baseline.as_deref(),
+                result_path,
+                "a tachy lint report",
+                "lint baseline",
+                notes,
+                |r| match r {
+                    AnyResult::Lint(r) => Ok(r),
+                    other => Err(other.kind()),
                 },
-                Some(path) => {
-                    save_baseline(result_path, path)?;
-                    notes.push(format!("lint baseline saved to {} ({} findings)", path.display(), r.findings.len()));
-                    None
-                }
-                None => None,
-            };
+            )?;
             evaluate::lint(b, &r, base.as_ref())
         }
     };
     Ok(ev)
 }
 
-/// A saved baseline, read by its schema (another kind or an unknown version is refused).
-fn read_result(path: &Path) -> Result<AnyResult, Failure> {
-    tachy_report::results::load(path).map_err(|e| Failure::new(format!("baseline {}: {e}", path.display())))
+/// The saved baseline at `path`, read by its schema (another kind or an unknown version is
+/// refused); when it is missing or `--update-baselines` was given, this run's result is saved
+/// there instead (with a note) and there is nothing to compare with.
+fn baseline<T>(
+    ctx: &Ctx<'_>,
+    path: Option<&Path>,
+    result_path: &Path,
+    what: &str,
+    label: &str,
+    notes: &mut Vec<String>,
+    extract: impl FnOnce(AnyResult) -> Result<T, &'static str>,
+) -> Result<Option<T>, Failure> {
+    let Some(path) = path else { return Ok(None) };
+    if path.is_file() && !ctx.settings.update_baselines {
+        let saved =
+            tachy_report::results::load(path).map_err(|e| Failure::new(format!("baseline {}: {e}", path.display())))?;
+        return extract(saved)
+            .map(Some)
+            .map_err(|kind| Failure::new(format!("baseline {} is a {kind} result, not {what}", path.display())));
+    }
+    save_baseline(result_path, path)?;
+    notes.push(format!("{label} saved to {}", path.display()));
+    Ok(None)
 }
 
 fn save_baseline(from: &Path, to: &Path) -> Result<(), Failure> {
