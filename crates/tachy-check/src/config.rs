@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::units;
+use tachy_report::units;
 
 /// The `[tool.tachy]` table (or the whole of `tachy.toml`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -505,7 +505,7 @@ fn find_key_line(text: &str, key: &str) -> Option<usize> {
 /// expressions, URLs. Returns the key (relative to the table) and what is wrong.
 pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
     if let Some(t) = &config.check.timeout {
-        units::duration(t).map_err(|e| ("check.timeout".to_string(), e))?;
+        units::parse_duration(t).map_err(|e| ("check.timeout".to_string(), e))?;
     }
     for (name, budget) in &config.budget {
         let key = |k: &str| format!("budget.{name}.{k}");
@@ -514,19 +514,19 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
         }
         let dur = |k: &str, v: &Option<String>| -> Result<(), (String, String)> {
             match v {
-                Some(v) => units::duration(v).map(|_| ()).map_err(|e| (key(k), e)),
+                Some(v) => units::parse_duration(v).map(|_| ()).map_err(|e| (key(k), e)),
                 None => Ok(()),
             }
         };
         let size = |k: &str, v: &Option<String>| -> Result<(), (String, String)> {
             match v {
-                Some(v) => units::size(v).map(|_| ()).map_err(|e| (key(k), e)),
+                Some(v) => units::parse_size(v).map(|_| ()).map_err(|e| (key(k), e)),
                 None => Ok(()),
             }
         };
         let pct = |k: &str, v: &Option<String>| -> Result<(), (String, String)> {
             match v {
-                Some(v) => units::percent(v).map(|_| ()).map_err(|e| (key(k), e)),
+                Some(v) => units::parse_percent(v).map(|_| ()).map_err(|e| (key(k), e)),
                 None => Ok(()),
             }
         };
@@ -622,7 +622,7 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                 size("max_rss", &b.max_rss)?;
                 pct("max_cpu", &b.max_cpu)?;
                 if let Some(g) = &b.max_growth {
-                    units::growth(g).map_err(|e| (key("max_growth"), e))?;
+                    units::parse_growth(g).map_err(|e| (key("max_growth"), e))?;
                 }
                 if b.max_growth.is_none() && b.max_rss.is_none() && b.max_cpu.is_none() {
                     return Err((

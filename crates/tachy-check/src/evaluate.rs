@@ -10,7 +10,7 @@ use tachy_report::profile::Profile;
 use tachy_report::watch::WatchReport;
 
 use crate::config::{BenchBudget, LintBudget, MemBudget, ProfileBudget, WatchBudget};
-use crate::units;
+use tachy_report::units;
 
 /// Checks and remarks from one result.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -86,7 +86,7 @@ pub fn bench(b: &BenchBudget, r: &BenchReport) -> Evaluation {
             (res.mean, res.median)
         };
         let what = if cpu { "CPU " } else { "" };
-        if let Some(limit) = b.max_mean.as_deref().and_then(|s| units::duration(s).ok()) {
+        if let Some(limit) = b.max_mean.as_deref().and_then(|s| units::parse_duration(s).ok()) {
             ev.checks.push(check(
                 format!("{what}mean of '{}'", res.command),
                 mean,
@@ -97,7 +97,7 @@ pub fn bench(b: &BenchBudget, r: &BenchReport) -> Evaluation {
                 seconds(limit.as_secs_f64()),
             ));
         }
-        if let Some(limit) = b.max_median.as_deref().and_then(|s| units::duration(s).ok()) {
+        if let Some(limit) = b.max_median.as_deref().and_then(|s| units::parse_duration(s).ok()) {
             ev.checks.push(check(
                 format!("{what}median of '{}'", res.command),
                 median,
@@ -168,7 +168,8 @@ pub fn load(r: &LoadReport) -> Evaluation {
 /// A memory result against its budget.
 pub fn mem(b: &MemBudget, r: &MemReport) -> Evaluation {
     let mut ev = Evaluation::default();
-    let size = |s: &Option<String>| s.as_deref().and_then(|s| units::size(s).ok().map(|v| (v as f64, s.to_string())));
+    let size =
+        |s: &Option<String>| s.as_deref().and_then(|s| units::parse_size(s).ok().map(|v| (v as f64, s.to_string())));
     if let Some((limit, text)) = size(&b.max_peak) {
         let v = r.peak.traced_bytes as f64;
         ev.checks.push(check("peak", v, "<=", limit, "bytes", mb(v), text));
@@ -261,7 +262,7 @@ pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Ev
         ));
     }
     if let Some(base) = baseline {
-        let max_inc = b.max_share_increase.as_deref().and_then(|s| units::percent(s).ok()).unwrap_or(5.0);
+        let max_inc = b.max_share_increase.as_deref().and_then(|s| units::parse_percent(s).ok()).unwrap_or(5.0);
         let base_total = base.total_samples();
         let base_functions = base.functions();
         let share_of =
@@ -298,7 +299,7 @@ pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Ev
 pub fn watch(b: &WatchBudget, r: &WatchReport) -> Evaluation {
     let mut ev = Evaluation::default();
     if let Some(limit_text) = &b.max_growth
-        && let Ok(limit) = units::growth(limit_text)
+        && let Ok(limit) = units::parse_growth(limit_text)
     {
         match &r.growth {
             Some(g) => {
@@ -327,13 +328,13 @@ pub fn watch(b: &WatchBudget, r: &WatchReport) -> Evaluation {
         }
     }
     if let Some(limit_text) = &b.max_rss
-        && let Ok(limit) = units::size(limit_text)
+        && let Ok(limit) = units::parse_size(limit_text)
         && let Some(s) = r.series.get("rss_bytes")
     {
         ev.checks.push(check("max RSS", s.max, "<=", limit as f64, "bytes", mb(s.max), limit_text.clone()));
     }
     if let Some(limit_text) = &b.max_cpu
-        && let Ok(limit) = units::percent(limit_text)
+        && let Ok(limit) = units::parse_percent(limit_text)
         && let Some(s) = r.series.get("cpu_percent")
     {
         ev.checks.push(check("mean CPU", s.mean, "<=", limit, "%", format!("{:.1}%", s.mean), format!("{limit}%")));

@@ -16,6 +16,5 @@ pub mod evaluate;
 pub mod history;
 pub mod init;
 pub mod runner;
-pub mod units;
 
 pub use error::{CheckError, ConfigError};

@@ -21,7 +21,7 @@ use tachy_report::results::AnyResult;
 use crate::config::{Budget, LoadedConfig, Ready, ServerSpec, ready_probe};
 use crate::error::{CheckError, ConfigError};
 use crate::evaluate::{self, Evaluation};
-use crate::units;
+use tachy_report::units;
 
 /// How `tachy check` runs.
 #[derive(Debug, Clone)]
@@ -173,7 +173,7 @@ impl Ctx<'_> {
         budget
             .timeout()
             .or(self.cfg.config.check.timeout.as_deref())
-            .and_then(|t| units::duration(t).ok())
+            .and_then(|t| units::parse_duration(t).ok())
             .unwrap_or(Duration::from_secs(600))
     }
 }
@@ -323,7 +323,7 @@ fn measure(
                 let wait = spec
                     .ready_timeout
                     .as_deref()
-                    .and_then(|t| units::duration(t).ok())
+                    .and_then(|t| units::parse_duration(t).ok())
                     .unwrap_or(Duration::from_secs(30));
                 server = Some(start_server(ctx, name, spec, &ready, wait, exec)?);
             }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+pub use tachy_report::units::{parse_duration, parse_size};
 
 /// tachy: the performance toolkit for Python, in one fast binary.
 #[derive(Debug, Parser)]
@@ -303,11 +304,6 @@ pub struct MemShowArgs {
     /// Write to this file instead of stdout (needed for pprof, which is binary).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
-}
-
-/// Parses `500MB`, `256KiB`, `1.5GiB` or a number of bytes.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    tachy_report::units::parse_size(s)
 }
 
 /// `tachy load`.
@@ -882,11 +878,6 @@ impl From<MetricArg> for tachy_report::bench::Metric {
             MetricArg::Cpu => Self::Cpu,
         }
     }
-}
-
-/// Parses `3s`, `500ms`, `2m`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    tachy_report::units::parse_duration(s)
 }
 
 #[cfg(test)]
