@@ -210,14 +210,8 @@ pub fn run(settings: &BenchSettings, opts: &PythonOptions, obs: &mut dyn Observe
     let context = analysis::context_now(settings.interleave, settings.metric);
     let states = settings.commands.iter().map(|_| Statement { loops: None, samples: Vec::new(), warmups: 0 }).collect();
     let mut runner = Runner { settings, opts, obs, out: None, err: None, states };
-    let interrupted = match runner.all() {
-        Ok(()) => false,
-        Err(BenchError::Interrupted) => true,
-        Err(e) => return Err(e),
-    };
-    if interrupted && runner.states.iter().all(|s| s.samples.is_empty()) {
-        return Err(BenchError::Interrupted);
-    }
+    let outcome = runner.all();
+    let interrupted = crate::runner::interrupted(outcome, runner.states.iter().any(|s| !s.samples.is_empty()))?;
     let results = settings
         .commands
         .iter()

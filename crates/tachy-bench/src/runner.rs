@@ -162,14 +162,7 @@ pub fn run(
     let states = settings.commands.iter().map(|_| State { samples: Vec::new(), planned: None, warmups: 0 }).collect();
     let mut runner = Runner { settings, exec, obs, states };
     let outcome = if settings.interleave { runner.interleaved() } else { runner.sequential() };
-    let interrupted = match outcome {
-        Ok(()) => false,
-        Err(BenchError::Interrupted) => true,
-        Err(e) => return Err(e),
-    };
-    if interrupted && runner.states.iter().all(|s| s.samples.is_empty()) {
-        return Err(BenchError::Interrupted);
-    }
+    let interrupted = interrupted(outcome, runner.states.iter().any(|s| !s.samples.is_empty()))?;
     let results = settings
         .commands
         .iter()
@@ -177,6 +170,16 @@ pub fn run(
         .map(|(cmd, st)| analysis::result(cmd, &st.samples, st.warmups))
         .collect();
     Ok(analysis::report(results, settings, context, interrupted))
+}
+
+/// Whether a run ended by Ctrl-C: an interrupted run keeps what it measured, and is an error
+/// only when nothing was measured. Other errors pass through.
+pub(crate) fn interrupted(outcome: Result<(), BenchError>, measured_any: bool) -> Result<bool, BenchError> {
+    match outcome {
+        Ok(()) => Ok(false),
+        Err(BenchError::Interrupted) if measured_any => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
