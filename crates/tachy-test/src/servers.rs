@@ -85,6 +85,12 @@ pub enum Behavior {
         /// Period of the misbehaviour.
         every: u64,
     },
+    /// 200 `ok` with keep-alive, but a connection that stays idle for `idle` after a response
+    /// is closed without notice, as servers' keep-alive timeouts do (uvicorn 5 s, nginx 75 s).
+    IdleClose {
+        /// Keep-alive timeout.
+        idle: Duration,
+    },
     /// 200 with `Transfer-Encoding: chunked`, body `hello world` in 3 chunks.
     Chunked,
     /// An HTTP/2 cleartext server (prior knowledge) answering 200 `ok` after `delay`.
@@ -347,6 +353,7 @@ fn hit(n: u64, every: u64) -> bool {
 async fn serve_http1<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, state: &State) -> io::Result<End> {
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
+    let mut served = false;
     loop {
         // Read a complete head.
         let head = loop {
@@ -357,7 +364,15 @@ async fn serve_http1<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, state: &
                 stream.write_all(&response(400, b"head too large", true)).await?;
                 return Ok(End::Close);
             }
-            let n = stream.read(&mut chunk).await?;
+            let n = match &state.behavior {
+                Behavior::IdleClose { idle } if served && buf.is_empty() => {
+                    match tokio::time::timeout(*idle, stream.read(&mut chunk)).await {
+                        Ok(read) => read?,
+                        Err(_) => return Ok(End::Close),
+                    }
+                }
+                _ => stream.read(&mut chunk).await?,
+            };
             if n == 0 {
                 return Ok(End::Eof);
             }
@@ -431,10 +446,12 @@ async fn serve_http1<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, state: &
                 }
                 ok()
             }
+            Behavior::IdleClose { .. } => ok(),
             Behavior::CloseMidResponse { .. } | Behavior::Reset { .. } | Behavior::Garbage { .. } => ok(),
         };
         stream.write_all(&out).await?;
         stream.flush().await?;
+        served = true;
         if close {
             return Ok(End::Close);
         }

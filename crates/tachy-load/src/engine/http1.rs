@@ -2,8 +2,12 @@
 //! parsed with `httparse` and bodies skipped by Content-Length, chunked framing or EOF, as wrk
 //! does. No allocation per request once a connection's buffer has grown.
 
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
 use tachy_report::load::ErrorClass;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
 use super::conn::{Stream, classify_io};
 use crate::settings::RequestSpec;
@@ -44,7 +48,16 @@ pub fn serialize(spec: &RequestSpec, host_header: &str, keepalive: bool) -> Vec<
 pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
+    /// Responses completed on this connection.
+    served: u64,
+    /// Bytes of the current response have arrived.
+    answered: bool,
+    /// When the last response was complete.
+    idle_since: Option<Instant>,
 }
+
+/// A connection idle at least this long is checked for a close by the server before reuse.
+const IDLE_CHECK: Duration = Duration::from_millis(1);
 
 /// A complete response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +80,7 @@ enum Framing {
 impl Conn {
     /// Wraps an open stream.
     pub fn new(stream: Stream) -> Self {
-        Conn { stream, buf: Vec::with_capacity(4096) }
+        Conn { stream, buf: Vec::with_capacity(4096), served: 0, answered: false, idle_since: None }
     }
 
     async fn fill(&mut self) -> Result<usize, ErrorClass> {
@@ -75,11 +88,37 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(4096);
         }
-        self.stream.read_buf(&mut self.buf).await.map_err(|e| classify_io(&e))
+        let n = self.stream.read_buf(&mut self.buf).await.map_err(|e| classify_io(&e))?;
+        self.answered |= n > 0;
+        Ok(n)
+    }
+
+    /// Whether the connection can still carry a request. A connection that sat idle is polled
+    /// once without blocking: an end of stream (the server's keep-alive timeout closed it), an
+    /// error or unsolicited bytes mean it cannot, and a new one should be opened instead. Busy
+    /// connections are not polled, so the check costs nothing at full load.
+    pub fn still_open(&mut self) -> bool {
+        if !self.idle_since.is_some_and(|t| t.elapsed() >= IDLE_CHECK) {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut probe);
+        let mut cx = Context::from_waker(Waker::noop());
+        matches!(Pin::new(&mut self.stream).poll_read(&mut cx, &mut buf), Poll::Pending)
+    }
+
+    /// The last exchange failed on a connection that had served responses before, with no byte
+    /// of an answer: the server closed the idle keep-alive connection (its idle timeout or
+    /// request limit) before it read the request, so the request may be sent again on a new
+    /// connection, as HTTP clients do.
+    pub fn closed_while_idle(&self) -> bool {
+        self.served > 0 && !self.answered
     }
 
     /// Sends `request` and reads the whole response.
     pub async fn exchange(&mut self, request: &[u8], head_only: bool) -> Result<Response, ErrorClass> {
+        self.answered = false;
+        self.idle_since = None;
         self.stream.write_all(request).await.map_err(|e| classify_io(&e))?;
         self.buf.clear();
         let mut received = 0u64;
@@ -181,6 +220,8 @@ impl Conn {
                 }
             }
         }
+        self.served += 1;
+        self.idle_since = Some(Instant::now());
         Ok(Response { status, bytes: received, reusable })
     }
 }

@@ -67,6 +67,11 @@ impl H2Conn {
         Ok(H2Conn { sender })
     }
 
+    /// The server has shut the connection (GOAWAY or close).
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
     /// Sends one request and reads the whole response.
     pub async fn exchange(&mut self, req: &Prepared) -> Result<Response, ErrorClass> {
         self.sender.ready().await.map_err(|e| classify_hyper(&e))?;

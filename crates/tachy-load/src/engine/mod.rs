@@ -461,6 +461,36 @@ async fn lag_probe(sh: Arc<Shared>, w: usize) {
 }
 
 async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<http1::Response, ErrorClass> {
+    // A connection the server has shut while it sat idle (keep-alive timeout, GOAWAY) is
+    // replaced before use.
+    let shut = match link {
+        Some(Link::H1(c)) => !c.still_open(),
+        Some(Link::H2(c)) => c.is_closed(),
+        None => false,
+    };
+    if shut {
+        *link = None;
+    }
+    let reused = link.is_some();
+    let first = exchange_once(sh, link, idx).await;
+    // The same close racing the request (the end of stream came before any byte of an answer
+    // on a connection that had served others) is not a failed request either: send it once
+    // more on a fresh connection, as HTTP clients do. A reset is still counted.
+    let idle_close = match link {
+        Some(Link::H1(c)) => c.closed_while_idle(),
+        Some(Link::H2(c)) => reused && c.is_closed(),
+        None => false,
+    };
+    match first {
+        Err(ErrorClass::Closed) if reused && idle_close => {
+            *link = None;
+            exchange_once(sh, link, idx).await
+        }
+        other => other,
+    }
+}
+
+async fn exchange_once(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<http1::Response, ErrorClass> {
     if link.is_none() {
         let stream = sh.connector.connect().await.map_err(|(c, _)| c)?;
         *link = Some(if sh.http2 {
@@ -490,7 +520,7 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
                 return;
             }
             let Some(t) = ramp.time_of(k as f64) else { return };
-            if sh.end_at.is_some_and(|end| t > end) {
+            if sh.end_at.is_some_and(|end| (k as f64) >= ramp.integral(end)) {
                 return;
             }
             let when = sh.start + Duration::from_secs_f64(t);

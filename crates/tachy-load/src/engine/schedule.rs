@@ -86,10 +86,11 @@ impl Ramp {
         if self.tail > 0.0 { Some(self.tail_start.0 + (k - self.tail_start.1).max(0.0) / self.tail) } else { None }
     }
 
-    /// Requests planned in `[0, t]`.
+    /// Requests planned in `[0, t)`.
     pub fn planned_until(&self, t: f64) -> u64 {
+        // Request k is planned at the time the integral reaches k: those before `t`.
         let n = self.integral(t);
-        if n < 0.0 { 0 } else { n.floor() as u64 + 1 }
+        if n <= 0.0 { 0 } else { n.ceil() as u64 }
     }
 }
 
@@ -119,7 +120,9 @@ mod tests {
         let r = Ramp::constant(100.0);
         assert_eq!(r.time_of(0.0), Some(0.0));
         assert!((r.time_of(250.0).unwrap() - 2.5).abs() < 1e-9);
-        assert_eq!(r.planned_until(1.0), 101);
+        assert_eq!(r.planned_until(1.0), 100);
+        assert_eq!(r.planned_until(1.005), 101);
+        assert_eq!(r.planned_until(0.0), 0);
     }
 
     #[test]
