@@ -270,8 +270,8 @@ pub struct MemBudget {
     /// Limit on the peak resident set size of the process, e.g. `"150MB"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rss: Option<String>,
-    /// Track C allocations too (`tachy mem --native`).
-    #[serde(default)]
+    /// Track C allocations too (the default; `false` runs `tachy mem --no-native`).
+    #[serde(default = "default_true")]
     pub native: bool,
     /// Longest time the budget may run, e.g. `"5m"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -665,6 +665,11 @@ pub fn ready_probe(s: &str) -> Result<Ready, String> {
     url_scheme(s)
         .map(|_| Ready::Http(s.to_string()))
         .map_err(|_| format!("{s:?}: accepted: an http:// URL or tcp://HOST:PORT"))
+}
+
+/// `serde(default)` for flags that are on unless turned off.
+fn default_true() -> bool {
+    true
 }
 
 #[cfg(test)]

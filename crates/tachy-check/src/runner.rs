@@ -330,8 +330,8 @@ fn measure(
         }
         Budget::Mem(b) => {
             args.extend(["-f".into(), "json".into(), "-o".into(), out.clone()]);
-            if b.native {
-                args.push("--native".into());
+            if !b.native {
+                args.push("--no-native".into());
             }
             args.push("--".into());
             args.extend(b.command.argv().map_err(Failure::new)?);

@@ -56,6 +56,7 @@ unsafe extern "C" {
     fn atexit(f: unsafe extern "C" fn()) -> c_int;
     fn gettid() -> c_int;
     fn getenv(name: *const c_char) -> *const c_char;
+    fn pthread_self() -> usize;
 }
 
 /// The C API functions the hook calls, resolved at start.
@@ -125,10 +126,18 @@ static RAW_SAMPLER: Mutex<(i64, u64)> = Mutex::new((i64::MIN, 0));
 /// Inside a MEM/OBJ hook (the GIL holder): nested calls, such as pymalloc handing a large
 /// block to the RAW domain or the C API calls made while reading a stack, pass through.
 static GIL_IN_HOOK: AtomicBool = AtomicBool::new(false);
+/// Under `--native`: the thread (`pthread_self`) that set [`GIL_IN_HOOK`], so the C allocator
+/// can tell the GIL holder's nested calls from other threads' without a thread-local lookup
+/// on the hot MEM/OBJ path.
+static HOOK_OWNER: AtomicU64 = AtomicU64::new(0);
+/// `PYTHONMALLOC` makes MEM/OBJ call the C allocator directly (no pymalloc in between).
+static MEM_CALLS_MALLOC: AtomicBool = AtomicBool::new(false);
 thread_local! {
-    /// Inside a RAW hook on this thread (RAW calls are rare): the C allocator below it must not
-    /// sample the same block again under `--native`.
-    static IN_RAW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Under `--native`: this thread is inside a RAW hook (any thread may call one) or the
+    /// hook's own sampling work, so the C allocations below it belong to Python's accounting
+    /// (or to tachy) and must be neither counted again nor sampled as C allocations. MEM/OBJ
+    /// hooks use [`GIL_IN_HOOK`] with [`HOOK_OWNER`] instead.
+    static IN_PY_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// This thread is inside the hook's own bookkeeping (writer, pending frees): a C allocation
     /// it makes (a Vec growing) must not be sampled, or it would take those locks again.
     static IN_TACHY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -220,8 +229,10 @@ fn sample_weight_raw(size: usize) -> Option<u64> {
     Some(weight_of(size, mean))
 }
 
+/// Traced live bytes: the Python allocators, plus C allocations made outside them under
+/// `--native`.
 fn live_now() -> i64 {
-    GIL_LIVE.load(Ordering::Relaxed) + LIVE.load(Ordering::Relaxed)
+    GIL_LIVE.load(Ordering::Relaxed) + LIVE.load(Ordering::Relaxed) + native::NATIVE_DIRECT.load(Ordering::Relaxed)
 }
 
 #[inline(always)]
@@ -399,6 +410,33 @@ unsafe fn record_sample(frames: &[(usize, u32)], addr: usize, size: usize, weigh
     let t = now_us();
     let tid = gettid() as u32;
     with_state(|st| {
+        let stack = stack_id(api, st, frames);
+        let _ = st.out.write_all(&[b'A']);
+        let _ = st.out.write_all(&t.to_le_bytes());
+        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
+        let _ = st.out.write_all(&(size as u64).to_le_bytes());
+        let _ = st.out.write_all(&weight.to_le_bytes());
+        let _ = st.out.write_all(&stack.to_le_bytes());
+        let _ = st.out.write_all(&tid.to_le_bytes());
+    });
+}
+
+/// Gives the sample at `addr` (recorded earlier without a stack) the stack `frames`.
+unsafe fn record_resolve(frames: &[(usize, u32)], addr: usize) {
+    let Some(api) = (*std::ptr::addr_of!(API)).as_ref() else { return };
+    let t = now_us();
+    with_state(|st| {
+        let stack = stack_id(api, st, frames);
+        let _ = st.out.write_all(&[b'R']);
+        let _ = st.out.write_all(&t.to_le_bytes());
+        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
+        let _ = st.out.write_all(&stack.to_le_bytes());
+    });
+}
+
+/// The id of a stack, writing it (and its new strings) the first time it is seen.
+unsafe fn stack_id(api: &Api, st: &mut State, frames: &[(usize, u32)]) -> u32 {
+    {
         let mut key = Vec::with_capacity(frames.len());
         for &(code, line) in frames {
             let names = match st.codes.get(&code) {
@@ -441,14 +479,8 @@ unsafe fn record_sample(frames: &[(usize, u32)], addr: usize, size: usize, weigh
                 id
             }
         };
-        let _ = st.out.write_all(&[b'A']);
-        let _ = st.out.write_all(&t.to_le_bytes());
-        let _ = st.out.write_all(&(addr as u64).to_le_bytes());
-        let _ = st.out.write_all(&(size as u64).to_le_bytes());
-        let _ = st.out.write_all(&weight.to_le_bytes());
-        let _ = st.out.write_all(&stack.to_le_bytes());
-        let _ = st.out.write_all(&tid.to_le_bytes());
-    });
+        stack
+    }
 }
 
 /// Records the free of a sampled block; never blocks on the writer (a free can happen while
@@ -491,7 +523,8 @@ unsafe fn take_stack(d: usize, weight: u64) -> (u64, Vec<(usize, u32)>) {
 
 #[inline(always)]
 unsafe fn after_alloc(d: usize, sample: Option<(u64, Vec<(usize, u32)>)>, p: *mut c_void, size: usize) {
-    on_alloc(d != 0, size);
+    // The sample is written before the counters move, so a peak step this block makes finds
+    // it live (a single large block may be the whole peak).
     if let Some((weight, frames)) = sample {
         // RAW with a stack means this thread holds the GIL: name lookups must not re-enter.
         let raw_with_stack = d == 0 && !frames.is_empty();
@@ -503,6 +536,7 @@ unsafe fn after_alloc(d: usize, sample: Option<(u64, Vec<(usize, u32)>)>, p: *mu
             GIL_IN_HOOK.store(false, Ordering::Relaxed);
         }
     }
+    on_alloc(d != 0, size);
 }
 
 unsafe fn hook_malloc_inner(d: usize, size: usize) -> *mut c_void {
@@ -585,23 +619,61 @@ unsafe fn hook_free_inner(d: usize, p: *mut c_void) {
 /// by pymalloc, and every allocation made while a stack is read): those get no header.
 /// Frees and reallocs always look for a header (a nested call may free a block we
 /// allocated), so they never take the direct path for a block of ours.
+///
+/// Under `--native` every path also marks this thread as inside a Python-allocator hook (the C
+/// allocations below belong to Python's accounting), and a MEM/OBJ call, made with the GIL,
+/// first gives a stack to this thread's C samples taken while it had released the GIL.
 #[inline(always)]
 unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce(bool) -> R) -> R {
+    let native = native::NATIVE.load(Ordering::Relaxed);
+    if native && d == 0 {
+        return in_py_hook(|| guarded_inner(d, direct, inner, true));
+    }
+    guarded_inner(d, direct, inner, native)
+}
+
+#[inline(always)]
+unsafe fn guarded_inner<R>(
+    d: usize,
+    direct: impl FnOnce() -> R,
+    inner: impl FnOnce(bool) -> R,
+    native: bool,
+) -> R {
     if GIL_IN_HOOK.load(Ordering::Relaxed) {
         return direct();
     }
     if d == 0 {
-        if !native::NATIVE.load(Ordering::Relaxed) {
-            return inner(false);
-        }
-        let was = IN_RAW.with(|r| r.replace(true));
-        let r = inner(false);
-        IN_RAW.with(|f| f.set(was));
-        return r;
+        return inner(false);
     }
     GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    if native {
+        HOOK_OWNER.store(pthread_self() as u64, Ordering::Relaxed);
+        native::resolve_pending();
+    }
     let r = inner(true);
     GIL_IN_HOOK.store(false, Ordering::Relaxed);
+    r
+}
+
+/// Runs `f` as the GIL holder inside a MEM/OBJ hook (see `HOOK_OWNER`), unless it already is.
+#[inline(always)]
+unsafe fn in_gil_hook<R>(f: impl FnOnce() -> R) -> R {
+    if GIL_IN_HOOK.load(Ordering::Relaxed) {
+        return f();
+    }
+    GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    HOOK_OWNER.store(pthread_self() as u64, Ordering::Relaxed);
+    let r = f();
+    GIL_IN_HOOK.store(false, Ordering::Relaxed);
+    r
+}
+
+/// Runs `f` with this thread marked as inside a Python-allocator hook (see `IN_PY_HOOK`).
+#[inline(always)]
+fn in_py_hook<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_PY_HOOK.with(|b| b.replace(true));
+    let r = f();
+    IN_PY_HOOK.with(|b| b.set(was));
     r
 }
 
@@ -618,17 +690,38 @@ unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) 
 }
 
 unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
+    if native::NATIVE.load(Ordering::Relaxed) && ctx as usize == 0 {
+        return in_py_hook(|| hook_realloc_guarded(ctx, p, size));
+    }
+    hook_realloc_guarded(ctx, p, size)
+}
+
+unsafe fn hook_realloc_guarded(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
     let d = ctx as usize;
     if GIL_IN_HOOK.load(Ordering::Relaxed) || d == 0 {
         return hook_realloc_inner(d, p, size, false);
     }
     GIL_IN_HOOK.store(true, Ordering::Relaxed);
+    if native::NATIVE.load(Ordering::Relaxed) {
+        HOOK_OWNER.store(pthread_self() as u64, Ordering::Relaxed);
+        native::resolve_pending();
+    }
     let r = hook_realloc_inner(d, p, size, true);
     GIL_IN_HOOK.store(false, Ordering::Relaxed);
     r
 }
 
 unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {
+    if native::NATIVE.load(Ordering::Relaxed) {
+        // With pymalloc, a MEM/OBJ free reaches `free` only through the RAW domain, which
+        // marks itself; without it (PYTHONMALLOC=malloc) the free goes straight to `free`.
+        if ctx as usize == 0 {
+            return in_py_hook(|| hook_free_inner(0, p));
+        }
+        if MEM_CALLS_MALLOC.load(Ordering::Relaxed) {
+            return in_gil_hook(|| hook_free_inner(ctx as usize, p));
+        }
+    }
     hook_free_inner(ctx as usize, p)
 }
 
@@ -688,13 +781,25 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
+/// Allocations made: Python allocators and, under `--native`, direct C ones.
+fn total_allocs() -> u64 {
+    ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed) + native::NATIVE_ALLOCS.load(Ordering::Relaxed)
+}
+
+/// Bytes of [`total_allocs`].
+fn total_alloc_bytes() -> u64 {
+    ALLOC_BYTES.load(Ordering::Relaxed)
+        + RAW_ALLOC_BYTES.load(Ordering::Relaxed)
+        + native::NATIVE_ALLOC_BYTES.load(Ordering::Relaxed)
+}
+
 fn counter_record(st: &mut State) {
     let _ = st.out.write_all(&[b'C']);
     let _ = st.out.write_all(&now_us().to_le_bytes());
     let _ = st.out.write_all(&(live_now().max(0) as u64).to_le_bytes());
     let _ = st.out.write_all(&rss_bytes().to_le_bytes());
-    let _ = st.out.write_all(&(ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed)).to_le_bytes());
-    let _ = st.out.write_all(&(ALLOC_BYTES.load(Ordering::Relaxed) + RAW_ALLOC_BYTES.load(Ordering::Relaxed)).to_le_bytes());
+    let _ = st.out.write_all(&total_allocs().to_le_bytes());
+    let _ = st.out.write_all(&total_alloc_bytes().to_le_bytes());
     if native::NATIVE.load(Ordering::Relaxed) {
         let _ = st.out.write_all(&[b'N']);
         let _ = st.out.write_all(&now_us().to_le_bytes());
@@ -745,7 +850,7 @@ pub unsafe extern "C" fn tachy_mem_start(dir: *const c_char, sample_bytes: u64, 
     let start_unix_ns =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let _ = out.write_all(b"TACHYMEM");
-    let _ = out.write_all(&1u32.to_le_bytes());
+    let _ = out.write_all(&2u32.to_le_bytes());
     let _ = out.write_all(&(pid as u32).to_le_bytes());
     let _ = out.write_all(&sample_bytes.to_le_bytes());
     let _ = out.write_all(&start_unix_ns.to_le_bytes());
@@ -759,6 +864,10 @@ pub unsafe extern "C" fn tachy_mem_start(dir: *const c_char, sample_bytes: u64, 
     API = Some(api);
     let api = (*std::ptr::addr_of!(API)).as_ref().unwrap_unchecked();
     let native_env = getenv(c"TACHY_MEM_NATIVE".as_ptr());
+    let pymalloc_env = getenv(c"PYTHONMALLOC".as_ptr());
+    if !pymalloc_env.is_null() && CStr::from_ptr(pymalloc_env).to_bytes().starts_with(b"malloc") {
+        MEM_CALLS_MALLOC.store(true, Ordering::SeqCst);
+    }
     if !native_env.is_null() && CStr::from_ptr(native_env).to_bytes() == b"1" {
         if sample_bytes > 0 {
             native::NATIVE_SAMPLER.store(exponential(xorshift(KEY), sample_bytes), Ordering::SeqCst);
@@ -830,8 +939,8 @@ pub unsafe extern "C" fn tachy_mem_finish() {
         let _ = st.out.write_all(&now_us().to_le_bytes());
         let _ = st.out.write_all(&PEAK.load(Ordering::Relaxed).to_le_bytes());
         let _ = st.out.write_all(&PEAK_AT_US.load(Ordering::Relaxed).to_le_bytes());
-        let _ = st.out.write_all(&(ALLOCS.load(Ordering::Relaxed) + RAW_ALLOCS.load(Ordering::Relaxed)).to_le_bytes());
-        let _ = st.out.write_all(&(ALLOC_BYTES.load(Ordering::Relaxed) + RAW_ALLOC_BYTES.load(Ordering::Relaxed)).to_le_bytes());
+        let _ = st.out.write_all(&total_allocs().to_le_bytes());
+        let _ = st.out.write_all(&total_alloc_bytes().to_le_bytes());
         let _ = st.out.write_all(&SAMPLES.load(Ordering::Relaxed).to_le_bytes());
         let _ = st.out.flush();
     });

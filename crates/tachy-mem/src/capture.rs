@@ -106,6 +106,11 @@ pub fn read(path: &Path) -> Result<Capture, MemError> {
     parse(&data).map_err(|reason| MemError::CorruptCapture { path: path.into(), reason })
 }
 
+/// Allocations a sample of `weight` bytes stands for.
+fn allocations_of(weight: u64, size: u64) -> u64 {
+    if size > 0 { weight.div_ceil(size).max(1) } else { 1 }
+}
+
 /// Replays capture bytes.
 pub fn parse(data: &[u8]) -> Result<Capture, String> {
     let mut r = Reader { data, pos: 0 };
@@ -113,8 +118,9 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
         return Err("not a tachy mem capture (bad magic)".into());
     }
     let version = r.u32().ok_or("truncated header")?;
-    if version != 1 {
-        return Err(format!("capture version {version}, this tachy reads version 1"));
+    // Version 2 added the `R` record (a stack given later to a C sample); 1 is read as is.
+    if !(1..=2).contains(&version) {
+        return Err(format!("capture version {version}, this tachy reads versions 1 and 2"));
     }
     let mut c = Capture {
         pid: r.u32().ok_or("truncated header")?,
@@ -123,10 +129,12 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
         ..Capture::default()
     };
     // addr -> (stack, weight)
-    let mut live: HashMap<u64, (u32, u64)> = HashMap::new();
+    // Live samples by address: (stack, weight, size, position of the sample record).
+    let mut live: HashMap<u64, (u32, u64, u64, usize)> = HashMap::new();
     let mut live_by_stack: Vec<u64> = Vec::new();
-    let mut peak_snapshot: Option<Vec<u64>> = None;
-    let mut exit_snapshot: Option<Vec<u64>> = None;
+    // Live bytes by stack at the peak and at exit, with the position of the record taken at.
+    let mut peak_snapshot: Option<(Vec<u64>, usize)> = None;
+    let mut exit_snapshot: Option<(Vec<u64>, usize)> = None;
     let mut marked_peak = 0u64;
     let mut marked_peak_us = 0u64;
     loop {
@@ -172,8 +180,8 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                         return Some(Err(format!("sample names unknown stack {stack}")));
                     };
                     b.allocated += weight;
-                    b.allocations += if size > 0 { weight.div_ceil(size).max(1) } else { 1 };
-                    if let Some((old_stack, old_w)) = live.insert(addr, (stack, weight)) {
+                    b.allocations += allocations_of(weight, size);
+                    if let Some((old_stack, old_w, _, _)) = live.insert(addr, (stack, weight, size, start)) {
                         live_by_stack[old_stack as usize] -= old_w;
                     }
                     live_by_stack[stack as usize] += weight;
@@ -183,8 +191,42 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                 b'F' => {
                     let t = r.u64()?;
                     let addr = r.u64()?;
-                    if let Some((stack, w)) = live.remove(&addr) {
+                    if let Some((stack, w, _, _)) = live.remove(&addr) {
                         live_by_stack[stack as usize] -= w;
+                    }
+                    c.end_us = c.end_us.max(t);
+                }
+                b'R' => {
+                    // A C allocation sampled without the GIL gets its Python stack: it moves,
+                    // in every figure and in the snapshots taken while it was live.
+                    let t = r.u64()?;
+                    let addr = r.u64()?;
+                    let stack = r.u32()?;
+                    if stack as usize >= c.bytes.len() {
+                        return Some(Err(format!("stack change names unknown stack {stack}")));
+                    }
+                    if let Some(entry) = live.get_mut(&addr)
+                        && entry.0 != stack
+                    {
+                        let (old, w, size, at) = *entry;
+                        entry.0 = stack;
+                        let (old, new) = (old as usize, stack as usize);
+                        let n = allocations_of(w, size);
+                        c.bytes[old].allocated = c.bytes[old].allocated.saturating_sub(w);
+                        c.bytes[old].allocations = c.bytes[old].allocations.saturating_sub(n);
+                        c.bytes[new].allocated += w;
+                        c.bytes[new].allocations += n;
+                        live_by_stack[old] -= w;
+                        live_by_stack[new] += w;
+                        for (snap, taken) in [&mut peak_snapshot, &mut exit_snapshot].into_iter().flatten() {
+                            if at < *taken {
+                                if snap.len() <= new {
+                                    snap.resize(new + 1, 0);
+                                }
+                                snap[old] = snap[old].saturating_sub(w);
+                                snap[new] += w;
+                            }
+                        }
                     }
                     c.end_us = c.end_us.max(t);
                 }
@@ -213,14 +255,14 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                     if peak >= marked_peak {
                         marked_peak = peak;
                         marked_peak_us = t;
-                        peak_snapshot = Some(live_by_stack.clone());
+                        peak_snapshot = Some((live_by_stack.clone(), start));
                     }
                     c.end_us = c.end_us.max(t);
                 }
                 b'X' => {
                     let t = r.u64()?;
                     c.exit_marker = true;
-                    exit_snapshot = Some(live_by_stack.clone());
+                    exit_snapshot = Some((live_by_stack.clone(), start));
                     c.end_us = c.end_us.max(t);
                 }
                 b'E' => {
@@ -255,8 +297,8 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
             c.counters.iter().find(|k| k.live == from_counters).map_or(0, |k| k.t_us)
         };
     }
-    let peak = peak_snapshot.unwrap_or_else(|| live_by_stack.clone());
-    let exit = exit_snapshot.unwrap_or(live_by_stack);
+    let peak = peak_snapshot.map_or_else(|| live_by_stack.clone(), |(v, _)| v);
+    let exit = exit_snapshot.map_or(live_by_stack, |(v, _)| v);
     for (i, b) in c.bytes.iter_mut().enumerate() {
         b.peak = peak.get(i).copied().unwrap_or(0);
         b.leaked = exit.get(i).copied().unwrap_or(0);

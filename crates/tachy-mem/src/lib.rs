@@ -47,7 +47,7 @@ pub struct MemSettings {
     pub keep_captures: Option<PathBuf>,
     /// Extra environment variables for the program.
     pub env: Vec<(String, String)>,
-    /// Also trace the C allocator (`malloc` and friends) through `LD_PRELOAD`.
+    /// Trace the C allocator (`malloc` and friends) too, through `LD_PRELOAD` (the default).
     pub native: bool,
 }
 
@@ -63,7 +63,7 @@ impl MemSettings {
             max_leak: None,
             keep_captures: None,
             env: Vec::new(),
-            native: false,
+            native: true,
         }
     }
 }

@@ -174,11 +174,59 @@ fn native_allocations_are_seen_with_native() {
     let site = r.peak_sites.iter().find(|x| x.function == "native_block").expect("the malloc line is a site");
     assert_eq!(site.line, 9, "{site:?}");
     let mb = site.bytes as f64 / MIB as f64;
-    assert!((30.0..=50.0).contains(&mb), "{mb} MiB sampled for 40 MiB");
-    // Without --native the C allocator is not seen.
-    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
+    assert!(
+        (30.0..=50.0).contains(&mb),
+        "{mb} MiB sampled for 40 MiB: {:?} {:?} {:?}",
+        r.peak,
+        r.totals,
+        r.allocated_sites
+    );
+    assert!(r.peak.traced_bytes >= 40 * MIB, "C blocks count in the traced peak: {}", r.peak.traced_bytes);
+    // With --no-native the C allocator is not seen.
+    let mut st = settings(tachy_test::python(), &s);
+    st.native = false;
+    let r = tachy_mem::run(&st).unwrap().report;
     assert!(r.native.is_none());
     assert!(!r.peak_sites.iter().any(|x| x.function == "native_block"));
+    assert!(r.peak.traced_bytes < 40 * MIB, "{}", r.peak.traced_bytes);
+}
+
+/// C code that releases the GIL around an allocation (as numpy does to zero-fill a large
+/// array; here `ctypes.CDLL`, which always releases it): the block counts in the traced peak
+/// at once, and its sample gets the Python stack when the thread is back under the GIL, so
+/// the site is the calling line, live at the peak, and a leak when kept.
+#[test]
+fn native_allocations_without_the_gil_get_their_python_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script(
+        dir.path(),
+        "nogil.py",
+        r#"import ctypes
+libc = ctypes.CDLL(None)
+libc.calloc.restype = ctypes.c_void_p
+libc.calloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+KEPT = []
+def transient():
+    p = libc.calloc(1, 64 << 20)
+    libc.free(p)
+def kept():
+    for _ in range(3):
+        KEPT.append(libc.calloc(1, 8 << 20))
+transient()
+kept()
+"#,
+    );
+    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
+    assert_eq!(r.exit_code, Some(0), "{:?}", r.notes);
+    let mib = |b: u64| b as f64 / MIB as f64;
+    assert!((64.0..=64.0 * 1.05 + 8.0).contains(&mib(r.peak.traced_bytes)), "{} MiB", mib(r.peak.traced_bytes));
+    let top = &r.peak_sites[0];
+    assert_eq!((top.function.as_str(), top.line), ("transient", 8), "{top:?}");
+    assert!((60.0..=70.0).contains(&mib(top.bytes)), "{} MiB", mib(top.bytes));
+    let leak = &r.leak_sites[0];
+    assert_eq!((leak.function.as_str(), leak.line), ("kept", 12), "{leak:?}");
+    assert!((20.0..=28.0).contains(&mib(leak.bytes)), "{} MiB", mib(leak.bytes));
 }
 
 /// `--native` under threads, subprocesses and dense sampling: nothing crashes.

@@ -262,11 +262,16 @@ pub struct MemArgs {
     #[arg(short, long)]
     pub subprocesses: bool,
 
-    /// Also trace the C allocator (malloc, calloc, realloc, free, posix_memalign, ...) through
-    /// LD_PRELOAD: memory C extensions take directly is sampled at its Python line, and the C
-    /// heap's peak is reported.
-    #[arg(long)]
+    /// Trace the C allocator too (the default): malloc, calloc, realloc, free, posix_memalign,
+    /// ... through LD_PRELOAD, so memory C extensions take directly (numpy arrays) counts in the
+    /// traced peak and is sampled at its Python line.
+    #[arg(long, overrides_with = "no_native")]
     pub native: bool,
+
+    /// Trace only the Python allocators (no LD_PRELOAD; slightly cheaper). Memory C code takes
+    /// directly then shows in the RSS only.
+    #[arg(long, overrides_with = "native")]
+    pub no_native: bool,
 
     /// Period of the memory timeline.
     #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = parse_duration)]

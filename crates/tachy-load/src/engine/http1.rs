@@ -98,7 +98,7 @@ impl Conn {
     /// error or unsolicited bytes mean it cannot, and a new one should be opened instead. Busy
     /// connections are not polled, so the check costs nothing at full load.
     pub fn still_open(&mut self) -> bool {
-        if !self.idle_since.is_some_and(|t| t.elapsed() >= IDLE_CHECK) {
+        if self.idle_since.is_none_or(|t| t.elapsed() < IDLE_CHECK) {
             return true;
         }
         let mut probe = [0u8; 1];

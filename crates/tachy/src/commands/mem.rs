@@ -33,7 +33,7 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     let mut settings = MemSettings::new(args.command.clone());
     settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes.max(1) };
     settings.subprocesses = args.subprocesses;
-    settings.native = args.native;
+    settings.native = !args.no_native;
     settings.interval = args.interval;
     settings.max_peak = args.max_peak;
     settings.max_leak = args.max_leak;

@@ -157,7 +157,12 @@ pub fn plot(report: &MemReport) -> String {
     }
 
     // Legend, in its own row above the plot area.
-    for (i, (colour, name)) in [(TRACED, "traced memory (Python allocators)"), (RSS, "RSS")].iter().enumerate() {
+    let traced = if report.native.is_some() {
+        "traced memory (Python and C allocations)"
+    } else {
+        "traced memory (Python allocators)"
+    };
+    for (i, (colour, name)) in [(TRACED, traced), (RSS, "RSS")].iter().enumerate() {
         let x = LEFT + i as f64 * 260.0;
         let _ = writeln!(
             svg,

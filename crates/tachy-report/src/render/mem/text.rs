@@ -77,12 +77,13 @@ fn header(out: &mut String, report: &MemReport, paint: Paint) {
 
 fn peaks(out: &mut String, report: &MemReport, paint: Paint) {
     let p = &report.peak;
-    let _ = writeln!(
-        out,
-        "  Peak traced: {} at {} (exact, Python allocators)",
-        paint.bold(&bytes(p.traced_bytes)),
-        secs(p.traced_at_secs)
-    );
+    let traced = if report.native.is_some() {
+        "exact: Python allocators and C allocations outside them"
+    } else {
+        "exact, Python allocators only: C allocations such as NumPy arrays were not traced"
+    };
+    let _ =
+        writeln!(out, "  Peak traced: {} at {} ({traced})", paint.bold(&bytes(p.traced_bytes)), secs(p.traced_at_secs));
     let _ = writeln!(out, "  Peak RSS:    {} at {}", bytes(p.rss_bytes), secs(p.rss_at_secs));
     if let Some(n) = &report.native {
         let _ = writeln!(
