@@ -1,10 +1,12 @@
 //! `tachy load merge`: combines the reports of runs made at the same time on several machines.
 //! Histograms are merged, never averaged (percentiles of parts cannot be averaged); counts,
-//! rates and bytes add up; the timeline is aligned on seconds since each run's start; SLOs of
-//! the parts are evaluated again on the merged figures.
+//! rates and bytes add up; the timelines are aligned on the wall-clock start of each run (to
+//! the nearest second), so workers that started apart line up; SLOs of the parts are evaluated
+//! again on the merged figures.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use hdrhistogram::Histogram;
 use tachy_report::load::{
@@ -74,12 +76,34 @@ impl Acc {
     }
 }
 
+/// Seconds between each part's start and the earliest one, rounded; all 0 when a start time
+/// cannot be read.
+fn start_offsets(parts: &[(PathBuf, LoadReport)]) -> Vec<u64> {
+    let starts: Option<Vec<SystemTime>> =
+        parts.iter().map(|(_, r)| humantime::parse_rfc3339_weak(&r.started_at).ok()).collect();
+    let Some(starts) = starts else { return vec![0; parts.len()] };
+    let Some(first) = starts.iter().min().copied() else { return Vec::new() };
+    starts.iter().map(|s| s.duration_since(first).unwrap_or_default().as_secs_f64().round() as u64).collect()
+}
+
+/// The earliest start time of the parts, as written by them.
+fn earliest_start(parts: &[(PathBuf, LoadReport)]) -> String {
+    parts
+        .iter()
+        .filter_map(|(_, r)| humantime::parse_rfc3339_weak(&r.started_at).ok().map(|t| (t, &r.started_at)))
+        .min_by_key(|(t, _)| *t)
+        .map(|(_, s)| s.clone())
+        .or_else(|| parts.iter().map(|(_, r)| r.started_at.clone()).min())
+        .unwrap_or_default()
+}
+
 /// Merges reports; `slos` are evaluated on top of the parts' own SLOs.
 pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport, LoadError> {
     let Some((_, first)) = parts.first() else {
         return Err(LoadError::InvalidSetting("nothing to merge: give at least one report".into()));
     };
-    let elapsed = parts.iter().map(|(_, r)| r.elapsed_secs).fold(0.0, f64::max);
+    let offsets = start_offsets(parts);
+    let elapsed = parts.iter().zip(&offsets).map(|((_, r), o)| *o as f64 + r.elapsed_secs).fold(0.0, f64::max);
     let mut total = Acc::new(hdr::SIGFIG);
     let mut endpoints: Vec<(EndpointStats, Acc)> = Vec::new();
     let mut seconds: BTreeMap<u64, (Acc, u64, Option<f64>)> = BTreeMap::new();
@@ -89,7 +113,17 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
     let mut slo_exprs: Vec<(Option<String>, String)> = Vec::new();
     let mut n_parts = 0;
     let mut interrupted = false;
-    for (path, r) in parts {
+    if offsets.iter().any(|o| *o > 0) {
+        let late: Vec<String> = parts
+            .iter()
+            .zip(&offsets)
+            .filter(|(_, o)| **o > 0)
+            .map(|((p, _), o)| format!("{} {o} s", p.display()))
+            .collect();
+        notes
+            .push(format!("timelines aligned on wall-clock start times; started after the first: {}", late.join(", ")));
+    }
+    for ((path, r), offset) in parts.iter().zip(&offsets) {
         n_parts += r.parts.max(1);
         interrupted |= r.end == LoadEnd::Interrupted;
         total.add(path, &r.totals)?;
@@ -104,7 +138,7 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
             endpoints[idx].1.add(path, &e.stats)?;
         }
         for p in &r.timeline {
-            let slot = seconds.entry(p.second).or_insert_with(|| (Acc::new(hdr::SIGFIG_INTERVAL), 0, None));
+            let slot = seconds.entry(p.second + offset).or_insert_with(|| (Acc::new(hdr::SIGFIG_INTERVAL), 0, None));
             slot.0.counts.add(&Counts {
                 requests: p.requests,
                 errors: p.errors,
@@ -192,7 +226,7 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
         schema: LOAD_SCHEMA.to_string(),
         tachy_version: env!("CARGO_PKG_VERSION").to_string(),
         run,
-        started_at: parts.iter().map(|(_, r)| r.started_at.clone()).min().unwrap_or_default(),
+        started_at: earliest_start(parts),
         elapsed_secs: elapsed,
         end: if interrupted { LoadEnd::Interrupted } else { LoadEnd::Completed },
         totals,
@@ -205,4 +239,58 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
         parts: n_parts,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tachy_report::load::TimelinePoint;
+
+    use super::*;
+
+    fn part(started_at: &str, seconds: &[(u64, u64)]) -> LoadReport {
+        let empty = hdr::encode(&hdr::new(hdr::SIGFIG));
+        let mut r = crate::tests::empty_report();
+        r.started_at = started_at.into();
+        r.elapsed_secs = seconds.len() as f64;
+        r.totals.latency_hdr = empty.clone();
+        r.timeline = seconds
+            .iter()
+            .map(|&(second, requests)| TimelinePoint {
+                second,
+                requests,
+                errors: 0,
+                timeouts: 0,
+                bytes_received: 0,
+                connections: 1,
+                target_rate: None,
+                mean_ms: 0.0,
+                p50_ms: 0.0,
+                p99_ms: 0.0,
+                max_ms: 0.0,
+                latency_hdr: hdr::encode(&hdr::new(hdr::SIGFIG_INTERVAL)),
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn timelines_line_up_on_wall_clock_starts() {
+        let a = part("2026-01-01T00:00:00.000Z", &[(0, 10), (1, 10), (2, 10)]);
+        let b = part("2026-01-01T00:00:02.100Z", &[(0, 5), (1, 5)]);
+        let merged = merge(&[("a.json".into(), a), ("b.json".into(), b)], &[]).unwrap();
+        let by_second: Vec<(u64, u64)> = merged.timeline.iter().map(|p| (p.second, p.requests)).collect();
+        assert_eq!(by_second, vec![(0, 10), (1, 10), (2, 15), (3, 5)]);
+        assert_eq!(merged.elapsed_secs, 4.0);
+        assert_eq!(merged.started_at, "2026-01-01T00:00:00.000Z");
+        assert!(merged.notes.iter().any(|n| n.contains("b.json 2 s")), "{:?}", merged.notes);
+    }
+
+    #[test]
+    fn unreadable_start_times_fall_back_to_seconds_since_each_start() {
+        let a = part("yesterday", &[(0, 1)]);
+        let b = part("2026-01-01T00:00:09Z", &[(0, 2)]);
+        let merged = merge(&[("a.json".into(), a), ("b.json".into(), b)], &[]).unwrap();
+        assert_eq!(merged.timeline.len(), 1);
+        assert_eq!(merged.timeline[0].requests, 3);
+    }
 }

@@ -197,7 +197,7 @@ pub fn build(settings: &LoadSettings, raw: &RawRun) -> LoadReport {
             keepalive: settings.keepalive,
             scenario,
         },
-        started_at: humantime::format_rfc3339_seconds(raw.started_at).to_string(),
+        started_at: humantime::format_rfc3339_millis(raw.started_at).to_string(),
         elapsed_secs: elapsed,
         end: if raw.interrupted { LoadEnd::Interrupted } else { LoadEnd::Completed },
         totals,
