@@ -238,4 +238,10 @@ pub struct TimelinePoint {
     pub rss_bytes: u64,
     /// CPU of the tree (user + system), % of one core.
     pub cpu_percent: f64,
+    /// USS of the tree, bytes (read once a second; absent when unavailable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uss_bytes: Option<u64>,
+    /// PSS of the tree, bytes (read once a second; absent when unavailable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_bytes: Option<u64>,
 }

@@ -368,6 +368,8 @@ pub fn run(
             t_secs,
             rss_bytes: sample.total.rss_bytes.unwrap_or(0),
             cpu_percent: sample.total.cpu_user_percent.unwrap_or(0.0) + sample.total.cpu_system_percent.unwrap_or(0.0),
+            uss_bytes: sample.total.uss_bytes,
+            pss_bytes: sample.total.pss_bytes,
         });
         for e in alerts.observe(&sample) {
             if let Some(cmd) = &settings.on_alert {

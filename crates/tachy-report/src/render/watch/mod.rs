@@ -258,6 +258,8 @@ pub(crate) mod fixture {
                     t_secs: i as f64,
                     rss_bytes: (100 + i * 71 / 30) * MIB,
                     cpu_percent: if (5..7).contains(&i) { 97.0 } else { 12.0 + (i % 4) as f64 },
+                    uss_bytes: None,
+                    pss_bytes: None,
                 })
                 .collect(),
             notes: vec!["process 4242 exited after 30.0 s; the timeline up to then is kept".into()],

@@ -23,6 +23,10 @@ const MEM: (f64, f64) = (90.0, 310.0);
 const CPU: (f64, f64) = (370.0, 540.0);
 /// Colour of the RSS series.
 const RSS_COLOUR: &str = "#1f77b4";
+/// Colours of the USS and PSS series (drawn when an alert watches them).
+const USS_COLOUR: &str = "#2ca02c";
+/// See [`USS_COLOUR`].
+const PSS_COLOUR: &str = "#9467bd";
 /// Colour of the CPU series.
 const CPU_COLOUR: &str = "#ff7f0e";
 /// Colour of thresholds and firing periods.
@@ -107,10 +111,18 @@ pub fn plot(report: &WatchReport, alerts: &[(String, f64, String)]) -> String {
     let mut cpu_thresholds = Vec::new();
     let mut mem_firing = Vec::new();
     let mut cpu_firing = Vec::new();
+    // USS and PSS are drawn beside RSS when an alert watches them, so their thresholds are
+    // read against their own line.
+    let mut extra: Vec<&str> = Vec::new();
     for (expr, threshold, unit) in alerts {
         let metric = alert_metric(expr);
         let label = format!("{expr} ({})", super::value(*threshold, unit));
         if ["rss", "uss", "pss"].contains(&metric.as_str()) && unit == "bytes" {
+            if metric == "uss" && !extra.contains(&"uss") {
+                extra.push("uss");
+            } else if metric == "pss" && !extra.contains(&"pss") {
+                extra.push("pss");
+            }
             mem_thresholds.push((label, *threshold));
             mem_firing.extend(firing_periods(report, expr));
         } else if metric == "cpu" && unit == "%" {
@@ -121,8 +133,26 @@ pub fn plot(report: &WatchReport, alerts: &[(String, f64, String)]) -> String {
     let t_top =
         points.iter().map(|p| p.t_secs).chain([report.duration_secs]).filter(|t| t.is_finite()).fold(0.0, f64::max);
     let x = Axis::linear(t_top, 6.0, " s", STEP_CUTS);
-    let rss_top =
-        points.iter().map(|p| p.rss_bytes as f64).chain(mem_thresholds.iter().map(|t| t.1)).fold(0.0, f64::max);
+    let series_of = |name: &str| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter_map(|p| {
+                match name {
+                    "uss" => p.uss_bytes,
+                    _ => p.pss_bytes,
+                }
+                .map(|v| (p.t_secs, v as f64))
+            })
+            .collect()
+    };
+    let extra: Vec<(&str, Vec<(f64, f64)>)> =
+        extra.into_iter().map(|name| (name, series_of(name))).filter(|(_, s)| !s.is_empty()).collect();
+    let rss_top = points
+        .iter()
+        .map(|p| p.rss_bytes as f64)
+        .chain(mem_thresholds.iter().map(|t| t.1))
+        .chain(extra.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)))
+        .fold(0.0, f64::max);
     let cpu_top = points
         .iter()
         .map(|p| p.cpu_percent)
@@ -153,7 +183,14 @@ pub fn plot(report: &WatchReport, alerts: &[(String, f64, String)]) -> String {
     let rss: Vec<(f64, f64)> = points.iter().map(|p| (p.t_secs, p.rss_bytes as f64)).collect();
     let cpu_points: Vec<(f64, f64)> = points.iter().map(|p| (p.t_secs, p.cpu_percent)).collect();
     let children = if report.children { " of the process tree" } else { "" };
-    draw(&mem, &mut svg, &format!("RSS{children}"), "rss", RSS_COLOUR, &rss, &mem_thresholds, &mem_firing, false);
+    let mut title = format!("RSS{children}");
+    for (name, _) in &extra {
+        title.push_str(&format!(", {} ({})", name.to_uppercase(), if *name == "uss" { "green" } else { "purple" }));
+    }
+    draw(&mem, &mut svg, &title, "rss", RSS_COLOUR, &rss, &mem_thresholds, &mem_firing, false);
+    for (name, series) in &extra {
+        mem.polyline(&mut svg, name, if *name == "uss" { USS_COLOUR } else { PSS_COLOUR }, series);
+    }
     draw(
         &cpu,
         &mut svg,
@@ -182,6 +219,25 @@ mod tests {
             ("growth>5MB/h".into(), 5e6, "bytes/h".into()),
             ("fds>1000".into(), 1000.0, "count".into()),
         ]
+    }
+
+    #[test]
+    fn uss_and_pss_are_drawn_when_an_alert_watches_them() {
+        let mut report = fixture::report();
+        for p in &mut report.timeline {
+            p.uss_bytes = Some(p.rss_bytes * 3 / 4);
+        }
+        let mut with_uss = alerts();
+        with_uss.push(("uss>120MB".into(), 120e6, "bytes".into()));
+        let svg = plot(&report, &with_uss);
+        balanced(&svg);
+        assert_eq!(svg.matches("<polyline").count(), 3, "rss, uss and cpu");
+        assert!(svg.contains(r#"class="uss""#) && svg.contains(", USS (green)"), "{svg}");
+        // PSS is watched but was never read: nothing to draw.
+        with_uss.push(("pss>1GB".into(), 1e9, "bytes".into()));
+        assert!(!plot(&report, &with_uss).contains(r#"class="pss""#));
+        // No alert on USS: only RSS.
+        assert!(!plot(&report, &alerts()).contains(r#"class="uss""#));
     }
 
     #[test]
