@@ -1,7 +1,7 @@
-//! `tachy mem` (unless `--no-native`): the same library, preloaded with `LD_PRELOAD`,
-//! interposes the C allocator (`malloc`, `calloc`, `realloc`, `free`, `posix_memalign`,
-//! `aligned_alloc`, `memalign`, `valloc`, and anonymous `mmap`/`munmap`) so memory that C code
-//! takes directly (extension buffers, numpy arrays) is seen too. Loaded by `ctypes` without `LD_PRELOAD`, these symbols stay local to the
+//! `tachy mem --native`: the same library, preloaded with `LD_PRELOAD`, interposes the C
+//! allocator (`malloc`, `calloc`, `realloc`, `free`, `posix_memalign`, `aligned_alloc`,
+//! `memalign`, `valloc`) so memory that C code takes directly (extension buffers, numpy arrays)
+//! is seen too. Loaded by `ctypes` without `LD_PRELOAD`, these symbols stay local to the
 //! library and interpose nothing.
 //!
 //! * Every call forwards to the next definition (`dlsym(RTLD_NEXT)`, resolved on first use;
@@ -24,19 +24,7 @@ use super::*;
 
 unsafe extern "C" {
     fn malloc_usable_size(p: *mut c_void) -> usize;
-    fn syscall(number: std::ffi::c_long, ...) -> std::ffi::c_long;
 }
-
-#[cfg(target_arch = "x86_64")]
-const SYS_MMAP: std::ffi::c_long = 9;
-#[cfg(target_arch = "x86_64")]
-const SYS_MUNMAP: std::ffi::c_long = 11;
-#[cfg(target_arch = "aarch64")]
-const SYS_MMAP: std::ffi::c_long = 222;
-#[cfg(target_arch = "aarch64")]
-const SYS_MUNMAP: std::ffi::c_long = 215;
-const MAP_ANONYMOUS: c_int = 0x20;
-const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 
 const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
 
@@ -73,8 +61,6 @@ static REAL_CALLOC: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 static REAL_REALLOC: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 static REAL_FREE: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 static REAL_MEMALIGN: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
-static REAL_MMAP: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
-static REAL_MUNMAP: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
 static RESOLVING: AtomicBool = AtomicBool::new(false);
 
 const ARENA_SIZE: usize = 1 << 16;
@@ -109,8 +95,6 @@ unsafe fn resolve() {
     REAL_REALLOC.store(get(c"realloc"), Ordering::SeqCst);
     REAL_FREE.store(get(c"free"), Ordering::SeqCst);
     REAL_MEMALIGN.store(get(c"memalign"), Ordering::SeqCst);
-    REAL_MMAP.store(get(c"mmap"), Ordering::SeqCst);
-    REAL_MUNMAP.store(get(c"munmap"), Ordering::SeqCst);
     RESOLVING.store(false, Ordering::SeqCst);
 }
 
@@ -434,125 +418,3 @@ pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, siz
 pub unsafe extern "C" fn valloc(size: usize) -> *mut c_void {
     memalign(4096, size)
 }
-
-/// Anonymous mappings C code made directly (start, length), so `munmap` knows what it
-/// releases: open addressing on the start address, 0 = empty, 1 = deleted; allocation-free.
-const MAPS: usize = 1 << 12;
-static MAP_STARTS: [AtomicU64; MAPS] = [const { AtomicU64::new(0) }; MAPS];
-static MAP_LENS: [AtomicU64; MAPS] = [const { AtomicU64::new(0) }; MAPS];
-static MAP_COUNT: AtomicI64 = AtomicI64::new(0);
-
-fn map_slot(addr: u64) -> usize {
-    ((addr >> 12).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize % MAPS
-}
-
-fn map_insert(addr: u64, len: u64) -> bool {
-    let mut i = map_slot(addr);
-    for _ in 0..MAPS {
-        let cur = MAP_STARTS[i].load(Ordering::Relaxed);
-        if (cur == 0 || cur == 1)
-            && MAP_STARTS[i].compare_exchange(cur, addr, Ordering::AcqRel, Ordering::Relaxed).is_ok()
-        {
-            MAP_LENS[i].store(len, Ordering::Release);
-            MAP_COUNT.fetch_add(1, Ordering::Relaxed);
-            return true;
-        }
-        i = (i + 1) % MAPS;
-    }
-    false
-}
-
-/// Removes the mapping starting at `addr`; its length, when it was tracked.
-fn map_remove(addr: u64) -> Option<u64> {
-    if MAP_COUNT.load(Ordering::Relaxed) <= 0 {
-        return None;
-    }
-    let mut i = map_slot(addr);
-    for _ in 0..MAPS {
-        let cur = MAP_STARTS[i].load(Ordering::Relaxed);
-        if cur == 0 {
-            return None;
-        }
-        if cur == addr {
-            let len = MAP_LENS[i].load(Ordering::Acquire);
-            if MAP_STARTS[i].compare_exchange(cur, 1, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-                MAP_COUNT.fetch_sub(1, Ordering::Relaxed);
-                return Some(len);
-            }
-            return None;
-        }
-        i = (i + 1) % MAPS;
-    }
-    None
-}
-
-fn page_round(len: usize) -> u64 {
-    (len as u64 + 4095) & !4095
-}
-
-type Mmap = unsafe extern "C" fn(*mut c_void, usize, c_int, c_int, c_int, i64) -> *mut c_void;
-type Munmap = unsafe extern "C" fn(*mut c_void, usize) -> c_int;
-
-/// `mmap`: an anonymous mapping C code makes directly (outside the Python-allocator hooks,
-/// where pymalloc takes its arenas) is memory the program allocated, counted like a `malloc`
-/// block. File mappings are not allocations and are not counted.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64) -> *mut c_void {
-    let p = match real!(REAL_MMAP, Mmap) {
-        Some(real) => real(addr, len, prot, flags, fd, off),
-        None => syscall(SYS_MMAP, addr, len, prot, flags, fd, off) as *mut c_void,
-    };
-    if active() && p != MAP_FAILED && flags & MAP_ANONYMOUS != 0 && !nested() {
-        let bytes = page_round(len);
-        if map_insert(p as u64, bytes) {
-            if let Some(weight) = native_sample_weight(p, bytes as usize) {
-                sample_native(p, bytes as usize, weight);
-            }
-            NATIVE_DIRECT.fetch_add(bytes as i64, Ordering::Relaxed);
-            NATIVE_ALLOCS.fetch_add(1, Ordering::Relaxed);
-            NATIVE_ALLOC_BYTES.fetch_add(bytes, Ordering::Relaxed);
-            let traced = live_now();
-            if traced > 0 && traced as u64 > PEAK.load(Ordering::Relaxed) {
-                new_peak(traced as u64);
-            }
-        }
-    }
-    p
-}
-
-/// `mmap64` (the same call on 64-bit Linux).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap64(
-    addr: *mut c_void,
-    len: usize,
-    prot: c_int,
-    flags: c_int,
-    fd: c_int,
-    off: i64,
-) -> *mut c_void {
-    mmap(addr, len, prot, flags, fd, off)
-}
-
-/// `munmap`: releases a tracked mapping (whole, or its first part; a hole punched in the
-/// middle is not followed and stays counted until the rest is unmapped from its start).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn munmap(addr: *mut c_void, len: usize) -> c_int {
-    let r = match real!(REAL_MUNMAP, Munmap) {
-        Some(real) => real(addr, len),
-        None => syscall(SYS_MUNMAP, addr, len) as c_int,
-    };
-    if r == 0 && active() {
-        if let Some(tracked) = map_remove(addr as u64) {
-            let freed = page_round(len).min(tracked);
-            if freed < tracked {
-                map_insert(addr as u64 + freed, tracked - freed);
-            }
-            NATIVE_DIRECT.fetch_sub(freed as i64, Ordering::Relaxed);
-            if table_remove(addr as u64) && RECORDING.load(Ordering::Relaxed) {
-                record_free(addr as usize);
-            }
-        }
-    }
-    r
-}
-

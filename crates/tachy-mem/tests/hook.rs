@@ -229,54 +229,6 @@ kept()
     assert!((20.0..=28.0).contains(&mib(leak.bytes)), "{} MiB", mib(leak.bytes));
 }
 
-/// Anonymous memory mapped by C code (here Python's `mmap` module, which releases the GIL
-/// around the call) counts like a heap block: in the peak while mapped, gone when unmapped,
-/// a leak when kept; pymalloc's own arenas (also `mmap`) are not counted twice.
-#[test]
-fn anonymous_mappings_count_until_unmapped() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = script(
-        dir.path(),
-        "maps.py",
-        r#"import mmap
-KEPT = []
-def transient():
-    m = mmap.mmap(-1, 64 << 20)
-    m[::4096] = b"x" * ((64 << 20) >> 12)
-    m.close()
-def kept():
-    KEPT.append(mmap.mmap(-1, 16 << 20))
-def objects():
-    return [str(i) * 3 for i in range(300_000)]
-transient()
-kept()
-objects()
-"#,
-    );
-    let r = tachy_mem::run(&settings(tachy_test::python(), &s)).unwrap().report;
-    assert_eq!(r.exit_code, Some(0), "{:?}", r.notes);
-    let mib = |b: u64| b as f64 / MIB as f64;
-    assert!((64.0..=64.0 + 12.0).contains(&mib(r.peak.traced_bytes)), "{} MiB", mib(r.peak.traced_bytes));
-    let top = &r.peak_sites[0];
-    assert_eq!((top.function.as_str(), top.line), ("transient", 4), "{top:?}");
-    let leak = &r.leak_sites[0];
-    assert_eq!((leak.function.as_str(), leak.line), ("kept", 8), "{leak:?}");
-    assert!((15.0..=17.0).contains(&mib(leak.bytes)), "{} MiB", mib(leak.bytes));
-    // The strings of objects() live in pymalloc arenas: counted once, through the Python
-    // allocators (about 20 MiB at their peak; mmap'd arenas would double it).
-    let mut st = settings(tachy_test::python(), &s);
-    st.native = false;
-    let plain = tachy_mem::run(&st).unwrap().report;
-    let objects = |r: &tachy_report::mem::MemReport| {
-        let ours = |x: &&tachy_report::mem::Site| {
-            x.file.ends_with("maps.py") && !["transient", "kept"].contains(&x.function.as_str())
-        };
-        r.allocated_sites.iter().filter(ours).map(|x| x.bytes).sum::<u64>()
-    };
-    let (with, without) = (mib(objects(&r)), mib(objects(&plain)));
-    assert!(with > 5.0 && (with / without - 1.0).abs() < 0.3, "objects(): {with} MiB traced vs {without} MiB");
-}
-
 /// `--native` under threads, subprocesses and dense sampling: nothing crashes.
 #[test]
 fn native_under_threads_and_dense_sampling() {
