@@ -63,6 +63,7 @@ pub(crate) mod tests {
                 model: LoadModel::Closed,
                 http_version: "1.1".into(),
                 connections: 1,
+                streams: 1,
                 threads: 1,
                 rate: None,
                 duration_secs: Some(1.0),

@@ -182,6 +182,7 @@ pub fn build(settings: &LoadSettings, raw: &RawRun) -> LoadReport {
             model: if settings.rate.is_some() { LoadModel::Open } else { LoadModel::Closed },
             http_version: if settings.http2 { "2".into() } else { "1.1".into() },
             connections: settings.max_connections() as u64,
+            streams: settings.streams as u64,
             threads: raw.threads as u64,
             rate: settings.rate.map(|_| rate_max(settings)),
             duration_secs: match settings.bound {

@@ -104,6 +104,8 @@ pub struct LoadSettings {
     pub keepalive: bool,
     /// Speak HTTP/2 (prior knowledge on http://, ALPN on https://).
     pub http2: bool,
+    /// Concurrent requests (streams) per HTTP/2 connection; 1 for HTTP/1.1.
+    pub streams: usize,
     /// Accept any TLS certificate.
     pub insecure: bool,
     /// SLOs of the whole run.
@@ -134,6 +136,7 @@ impl LoadSettings {
             timeout: Duration::from_secs(10),
             keepalive: true,
             http2: false,
+            streams: 1,
             insecure: false,
             slos: Vec::new(),
             scenario: None,
@@ -158,6 +161,14 @@ impl LoadSettings {
         }
         if self.connections == 0 {
             return bad("--connections must be at least 1");
+        }
+        if self.streams == 0 {
+            return bad("--streams must be at least 1");
+        }
+        if self.streams > 1 && !self.http2 {
+            return bad(
+                "--streams needs --http2: an HTTP/1.1 connection carries one request at a time (use more --connections)",
+            );
         }
         if let Some(r) = self.rate
             && !(r.is_finite() && r > 0.0)

@@ -66,6 +66,9 @@ pub struct RunInfo {
     pub http_version: String,
     /// Connections (the largest number of a ramp).
     pub connections: u64,
+    /// Concurrent HTTP/2 streams per connection (`--streams`); 1 for HTTP/1.1.
+    #[serde(default = "one")]
+    pub streams: u64,
     /// Worker threads of the generator.
     pub threads: u64,
     /// Target arrival rate in requests per second (open model; the largest of a ramp).
@@ -80,6 +83,11 @@ pub struct RunInfo {
     pub keepalive: bool,
     /// Scenario file, when one was used.
     pub scenario: Option<String>,
+}
+
+/// `serde(default)` of counts that are 1 unless given.
+fn one() -> u64 {
+    1
 }
 
 /// The load model.

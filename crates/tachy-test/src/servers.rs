@@ -117,6 +117,8 @@ pub struct TestServer {
     addr: SocketAddr,
     tls: bool,
     seen: Arc<AtomicU64>,
+    accepted: Arc<AtomicU64>,
+    max_in_flight: Arc<AtomicU64>,
     cert_der: Option<Vec<u8>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -150,7 +152,16 @@ impl TestServer {
         let is_tls = tls.is_some();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let state = Arc::new(State { behavior, seen: Arc::clone(&seen), start: Instant::now() });
+        let accepted = Arc::new(AtomicU64::new(0));
+        let max_in_flight = Arc::new(AtomicU64::new(0));
+        let state = Arc::new(State {
+            behavior,
+            seen: Arc::clone(&seen),
+            start: Instant::now(),
+            accepted: Arc::clone(&accepted),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: Arc::clone(&max_in_flight),
+        });
         let thread = std::thread::Builder::new().name(format!("test-server-{}", addr.port())).spawn(move || {
             rt.block_on(async move {
                 let Ok(listener) = TcpListener::from_std(listener) else { return };
@@ -162,7 +173,16 @@ impl TestServer {
             // Dropping the runtime cancels every connection task and closes their sockets.
             drop(rt);
         })?;
-        Ok(TestServer { addr, tls: is_tls, seen, cert_der, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(TestServer {
+            addr,
+            tls: is_tls,
+            seen,
+            accepted,
+            max_in_flight,
+            cert_der,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     /// The address the server listens on.
@@ -181,6 +201,16 @@ impl TestServer {
     /// Complete request heads received so far.
     pub fn requests_seen(&self) -> u64 {
         self.seen.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Most requests handled at once ([`Behavior::Http2`] only: streams of any connection).
+    pub fn max_in_flight(&self) -> u64 {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// The DER of the self-signed certificate ([`Behavior::Tls`] only).
@@ -205,6 +235,9 @@ struct State {
     behavior: Behavior,
     seen: Arc<AtomicU64>,
     start: Instant,
+    accepted: Arc<AtomicU64>,
+    in_flight: AtomicU64,
+    max_in_flight: Arc<AtomicU64>,
 }
 
 impl State {
@@ -231,6 +264,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, tls: Option<tokio
             continue;
         };
         let _ = stream.set_nodelay(true);
+        state.accepted.fetch_add(1, Ordering::SeqCst);
         let state = Arc::clone(&state);
         match (&state.behavior, &tls) {
             (Behavior::Http2 { delay }, _) => {
@@ -462,10 +496,14 @@ async fn serve_http1<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, state: &
 async fn serve_h2(stream: TcpStream, state: Arc<State>, delay: Duration) {
     let service = hyper::service::service_fn(move |_req: hyper::Request<hyper::body::Incoming>| {
         state.next();
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let state = Arc::clone(&state);
         async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            state.in_flight.fetch_sub(1, Ordering::SeqCst);
             Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"ok"))))
         }
     });

@@ -373,6 +373,11 @@ pub struct LoadArgs {
     #[arg(long)]
     pub http2: bool,
 
+    /// With --http2: concurrent requests (streams) on each connection, so -c 4 --streams 25
+    /// keeps 100 requests in flight over 4 connections (oha's -p).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub streams: usize,
+
     /// Accept any TLS certificate (self-signed servers).
     #[arg(short = 'k', long)]
     pub insecure: bool,

@@ -49,7 +49,8 @@ impl Prepared {
     }
 }
 
-/// An HTTP/2 connection.
+/// An HTTP/2 connection (clones share it: one stream each).
+#[derive(Clone)]
 pub struct H2Conn {
     sender: SendRequest<Full<Bytes>>,
 }

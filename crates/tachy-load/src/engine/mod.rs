@@ -130,6 +130,10 @@ struct Shared {
     open: Option<Ramp>,
     conn_ramp: Option<Ramp>,
     connections: usize,
+    /// Streams per HTTP/2 connection: each is a client of its own, `connections * streams`.
+    streams: usize,
+    /// The HTTP/2 connection each group of streams shares, opened by the first that needs it.
+    h2_slots: Vec<tokio::sync::Mutex<Option<http2::H2Conn>>>,
     end_at: Option<f64>,
     stop: AtomicBool,
     workers: Vec<Worker>,
@@ -270,6 +274,12 @@ pub fn execute(
         open,
         conn_ramp,
         connections,
+        streams: settings.streams.max(1),
+        h2_slots: if settings.http2 {
+            (0..connections).map(|_| tokio::sync::Mutex::new(None)).collect()
+        } else {
+            Vec::new()
+        },
         end_at: deadline.map(|d| d.as_secs_f64()),
         stop: AtomicBool::new(false),
         workers: (0..threads)
@@ -430,8 +440,10 @@ fn worker(sh: Arc<Shared>, w: usize, threads: usize, mut stop: tokio::sync::watc
     };
     rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
-        for j in (w..sh.connections).step_by(threads) {
-            tasks.spawn(connection(sh.clone(), w, j));
+        for c in (w..sh.connections).step_by(threads) {
+            for s in 0..sh.streams {
+                tasks.spawn(connection(sh.clone(), w, c * sh.streams + s));
+            }
         }
         let probe = tokio::spawn(lag_probe(sh.clone(), w));
         tokio::select! {
@@ -460,7 +472,7 @@ async fn lag_probe(sh: Arc<Shared>, w: usize) {
     }
 }
 
-async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<http1::Response, ErrorClass> {
+async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize, c: usize) -> Result<http1::Response, ErrorClass> {
     // A connection the server has shut while it sat idle (keep-alive timeout, GOAWAY) is
     // replaced before use.
     let shut = match link {
@@ -472,7 +484,7 @@ async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<ht
         *link = None;
     }
     let reused = link.is_some();
-    let first = exchange_once(sh, link, idx).await;
+    let first = exchange_once(sh, link, idx, c).await;
     // The same close racing the request (the end of stream came before any byte of an answer
     // on a connection that had served others) is not a failed request either: send it once
     // more on a fresh connection, as HTTP clients do. A reset is still counted.
@@ -484,19 +496,23 @@ async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<ht
     match first {
         Err(ErrorClass::Closed) if reused && idle_close => {
             *link = None;
-            exchange_once(sh, link, idx).await
+            exchange_once(sh, link, idx, c).await
         }
         other => other,
     }
 }
 
-async fn exchange_once(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Result<http1::Response, ErrorClass> {
+async fn exchange_once(
+    sh: &Shared,
+    link: &mut Option<Link>,
+    idx: usize,
+    c: usize,
+) -> Result<http1::Response, ErrorClass> {
     if link.is_none() {
-        let stream = sh.connector.connect().await.map_err(|(c, _)| c)?;
         *link = Some(if sh.http2 {
-            Link::H2(http2::H2Conn::handshake(stream).await.map_err(|(c, _)| c)?)
+            Link::H2(shared_h2(sh, c).await?)
         } else {
-            Link::H1(http1::Conn::new(stream))
+            Link::H1(http1::Conn::new(sh.connector.connect().await.map_err(|(c, _)| c)?))
         });
     }
     match link {
@@ -506,9 +522,27 @@ async fn exchange_once(sh: &Shared, link: &mut Option<Link>, idx: usize) -> Resu
     }
 }
 
+/// The HTTP/2 connection `c` its streams share: the open one, or a new one when it is missing
+/// or was shut (one stream opens it while the others wait).
+async fn shared_h2(sh: &Shared, c: usize) -> Result<http2::H2Conn, ErrorClass> {
+    let mut slot = sh.h2_slots[c].lock().await;
+    if let Some(conn) = slot.as_ref().filter(|conn| !conn.is_closed()) {
+        return Ok(conn.clone());
+    }
+    *slot = None;
+    let stream = sh.connector.connect().await.map_err(|(c, _)| c)?;
+    let conn = http2::H2Conn::handshake(stream).await.map_err(|(c, _)| c)?;
+    *slot = Some(conn.clone());
+    Ok(conn)
+}
+
+/// One client: a connection (HTTP/1.1), or one stream of a shared HTTP/2 connection.
 async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
     let worker = &sh.workers[w];
     let mut link: Option<Link> = None;
+    // The physical connection of this client.
+    let c = j / sh.streams;
+    let clients = (sh.connections * sh.streams) as u64;
     let mut k = j as u64;
     let period = sh.sequence.len() as u64;
     loop {
@@ -526,11 +560,11 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
             let when = sh.start + Duration::from_secs_f64(t);
             tokio::time::sleep_until(when.into()).await;
             let ticket = k;
-            k += sh.connections as u64;
+            k += clients;
             (ticket, Some(when))
         } else {
             if let Some(ramp) = &sh.conn_ramp {
-                while (j as f64) >= ramp.value_at(sh.start.elapsed().as_secs_f64()).floor() {
+                while (c as f64) >= ramp.value_at(sh.start.elapsed().as_secs_f64()).floor() {
                     if sh.stop.load(Ordering::Relaxed) {
                         return;
                     }
@@ -547,7 +581,7 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
         let idx = sh.sequence[(ticket % period) as usize];
         let started = Instant::now();
         worker.in_flight.fetch_add(1, Ordering::Relaxed);
-        let result = tokio::time::timeout(sh.timeout, exchange(&sh, &mut link, idx)).await;
+        let result = tokio::time::timeout(sh.timeout, exchange(&sh, &mut link, idx, c)).await;
         let ended = Instant::now();
         let outcome = match result {
             Ok(Ok(resp)) => {

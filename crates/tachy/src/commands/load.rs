@@ -167,6 +167,7 @@ fn settings(args: &LoadArgs) -> Result<LoadSettings> {
     s.threads = args.threads;
     s.keepalive = !args.no_keepalive;
     s.http2 = args.http2;
+    s.streams = args.streams;
     s.insecure = args.insecure;
     for e in &args.slo {
         s.slos.push(Slo::parse(e)?);

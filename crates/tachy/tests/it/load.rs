@@ -257,6 +257,24 @@ fn load_http2_prior_knowledge() {
 }
 
 #[test]
+fn load_http2_streams_share_connections() {
+    // 2 connections x 8 streams: 16 requests in flight on 2 connections.
+    let server = TestServer::start(Behavior::Http2 { delay: Duration::from_millis(30) });
+    let v = load_json(&[&server.url("/"), "--http2", "--streams", "8", "-n", "160", "-c", "2"], 0);
+    let t = &v["totals"];
+    assert_eq!(u(&t["requests"]), 160);
+    assert_eq!(u(&t["ok"]), 160, "{}", t["error_counts"]);
+    // The preflight connection (opened to fail early on a bad target), then one per -c.
+    assert_eq!(server.connections_accepted(), 3, "one connection per -c, shared by its streams");
+    assert!(server.max_in_flight() > 2, "streams run at once: {} in flight at most", server.max_in_flight());
+    assert!(server.max_in_flight() <= 16, "{}", server.max_in_flight());
+    assert_eq!(u(&v["run"]["streams"]), 8);
+    // Without --http2 there is nothing to multiplex.
+    let out = load(&[&server.url("/"), "--streams", "8", "-n", "10"]);
+    assert_fails_with(&out, "--streams needs --http2");
+}
+
+#[test]
 fn load_tls_needs_insecure_for_a_self_signed_certificate() {
     let server = TestServer::start(Behavior::Tls { delay: Duration::ZERO });
     let url = server.url("/");

@@ -145,6 +145,7 @@ pub(crate) mod fixture {
             model,
             http_version: "1.1".into(),
             connections: 50,
+            streams: 1,
             threads: 2,
             rate: None,
             duration_secs: Some(10.0),

@@ -66,6 +66,9 @@ fn header(report: &LoadReport) -> String {
         (LoadModel::Closed, _) => "closed model".to_string(),
     }];
     parts.push(plural(run.connections, "connection"));
+    if run.streams > 1 {
+        parts.push(format!("{} streams each", run.streams));
+    }
     parts.push(plural(run.threads, "thread"));
     match (run.requests, run.duration_secs) {
         (Some(n), Some(d)) => parts.push(format!("{} requests or {}", count(n), secs(d))),
