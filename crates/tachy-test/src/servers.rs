@@ -98,6 +98,13 @@ pub enum Behavior {
         /// Wait before answering.
         delay: Duration,
     },
+    /// HTTP/2 cleartext answering 200 `ok` at once, except the `nth` request of each
+    /// connection, refused with RST_STREAM(REFUSED_STREAM) (never processed: a client may send
+    /// it again). Refused requests are not counted in [`TestServer::requests_seen`].
+    Http2Refuse {
+        /// Which request of each connection is refused (1-based).
+        nth: u64,
+    },
     /// HTTPS with a self-signed certificate, answering 200 `ok` after `delay`.
     Tls {
         /// Wait before answering.
@@ -270,6 +277,10 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, tls: Option<tokio
             (Behavior::Http2 { delay }, _) => {
                 let delay = *delay;
                 tokio::spawn(serve_h2(stream, state, delay));
+            }
+            (Behavior::Http2Refuse { nth }, _) => {
+                let nth = *nth;
+                tokio::spawn(serve_h2_refuse(stream, state, nth));
             }
             (_, Some(acceptor)) => {
                 let acceptor = acceptor.clone();
@@ -474,6 +485,7 @@ async fn serve_http1<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, state: &
                 out.extend_from_slice(b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n");
                 out
             }
+            Behavior::Http2Refuse { .. } => ok(),
             Behavior::Tls { delay } | Behavior::Http2 { delay } => {
                 if !delay.is_zero() {
                     tokio::time::sleep(*delay).await;
@@ -510,6 +522,27 @@ async fn serve_h2(stream: TcpStream, state: Arc<State>, delay: Duration) {
     let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
+}
+
+/// [`Behavior::Http2Refuse`], on the `h2` crate directly (hyper's server cannot refuse a
+/// stream): every request is answered at once, but the `nth` of each connection gets
+/// RST_STREAM(REFUSED_STREAM), which tells the client it was never processed.
+async fn serve_h2_refuse(stream: TcpStream, state: Arc<State>, nth: u64) {
+    let Ok(mut conn) = h2::server::handshake(stream).await else { return };
+    let mut taken = 0;
+    while let Some(next) = conn.accept().await {
+        let Ok((_request, mut respond)) = next else { return };
+        taken += 1;
+        if taken == nth {
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            continue;
+        }
+        state.next();
+        let Ok(response) = http::Response::builder().status(200).body(()) else { return };
+        if let Ok(mut body) = respond.send_response(response, false) {
+            let _ = body.send_data(Bytes::from_static(b"ok"), true);
+        }
+    }
 }
 
 /// A rustls server configuration with a fresh self-signed certificate for `localhost` and

@@ -53,6 +53,20 @@ impl Prepared {
 #[derive(Clone)]
 pub struct H2Conn {
     sender: SendRequest<Full<Bytes>>,
+    /// Which connection of its slot this is (0, 1, ... as they are replaced).
+    pub generation: u64,
+}
+
+/// A failed exchange: its class, and whether the server never processed the request, so it
+/// may be sent again on a new connection (a graceful GOAWAY, as nginx sends after 1000
+/// requests on a connection, refuses the streams above its last one; a refused stream; a
+/// request that was never sent because the connection closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct H2Failure {
+    /// The error class counted when it is not retried.
+    pub class: ErrorClass,
+    /// Safe to send again.
+    pub unprocessed: bool,
 }
 
 impl H2Conn {
@@ -65,7 +79,7 @@ impl H2Conn {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(H2Conn { sender })
+        Ok(H2Conn { sender, generation: 0 })
     }
 
     /// The server has shut the connection (GOAWAY or close).
@@ -74,25 +88,38 @@ impl H2Conn {
     }
 
     /// Sends one request and reads the whole response.
-    pub async fn exchange(&mut self, req: &Prepared) -> Result<Response, ErrorClass> {
-        self.sender.ready().await.map_err(|e| classify_hyper(&e))?;
+    pub async fn exchange(&mut self, req: &Prepared) -> Result<Response, H2Failure> {
+        self.sender.ready().await.map_err(|e| failure(&e))?;
         let mut builder = http::Request::builder().method(req.method.clone()).uri(req.uri.clone());
         if let Some(h) = builder.headers_mut() {
             h.clone_from(&req.headers);
         }
-        let request = builder.body(Full::new(req.body.clone())).map_err(|_| ErrorClass::Other)?;
-        let response = self.sender.send_request(request).await.map_err(|e| classify_hyper(&e))?;
+        let request = builder
+            .body(Full::new(req.body.clone()))
+            .map_err(|_| H2Failure { class: ErrorClass::Other, unprocessed: false })?;
+        let response = self.sender.send_request(request).await.map_err(|e| failure(&e))?;
         let status = response.status().as_u16();
         let mut bytes: u64 = response.headers().iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum();
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| classify_hyper(&e))?;
+            let frame = frame.map_err(|e| H2Failure { class: classify_hyper(&e), unprocessed: false })?;
             if let Some(data) = frame.data_ref() {
                 bytes += data.len() as u64;
             }
         }
         Ok(Response { status, bytes, reusable: !self.sender.is_closed() })
     }
+}
+
+/// The failure of a request before its response began.
+fn failure(e: &hyper::Error) -> H2Failure {
+    let h2 = std::error::Error::source(e).and_then(|s| s.downcast_ref::<h2::Error>());
+    let unprocessed = e.is_canceled()
+        || h2.is_some_and(|h| {
+            (h.is_go_away() && h.is_remote() && h.reason() == Some(h2::Reason::NO_ERROR))
+                || h.reason() == Some(h2::Reason::REFUSED_STREAM)
+        });
+    H2Failure { class: classify_hyper(e), unprocessed }
 }
 
 fn classify_hyper(e: &hyper::Error) -> ErrorClass {

@@ -484,54 +484,65 @@ async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize, c: usize) ->
         *link = None;
     }
     let reused = link.is_some();
-    let first = exchange_once(sh, link, idx, c).await;
+    let first = exchange_once(sh, link, idx, c, None).await;
     // The same close racing the request (the end of stream came before any byte of an answer
     // on a connection that had served others) is not a failed request either: send it once
-    // more on a fresh connection, as HTTP clients do. A reset is still counted.
-    let idle_close = match link {
-        Some(Link::H1(c)) => c.closed_while_idle(),
-        Some(Link::H2(c)) => reused && c.is_closed(),
-        None => false,
+    // more on a fresh connection, as HTTP clients do. A reset is still counted. HTTP/2 says
+    // so itself: a graceful GOAWAY or a refused stream means the server never processed it.
+    let retry = match (&first, &*link) {
+        (Err(Failure { class: ErrorClass::Closed, .. }), Some(Link::H1(conn))) => reused && conn.closed_while_idle(),
+        (Err(f), Some(Link::H2(_))) => f.unprocessed,
+        _ => false,
     };
-    match first {
-        Err(ErrorClass::Closed) if reused && idle_close => {
-            *link = None;
-            exchange_once(sh, link, idx, c).await
-        }
-        other => other,
+    if retry {
+        // Not on the connection that refused it, which may look open while it drains.
+        let refused = match link.take() {
+            Some(Link::H2(conn)) => Some(conn.generation),
+            _ => None,
+        };
+        return exchange_once(sh, link, idx, c, refused).await.map_err(|f| f.class);
     }
+    first.map_err(|f| f.class)
 }
+
+/// A failed exchange, and whether the server never processed the request.
+type Failure = http2::H2Failure;
 
 async fn exchange_once(
     sh: &Shared,
     link: &mut Option<Link>,
     idx: usize,
     c: usize,
-) -> Result<http1::Response, ErrorClass> {
+    refused: Option<u64>,
+) -> Result<http1::Response, Failure> {
+    let fail = |class| Failure { class, unprocessed: false };
     if link.is_none() {
         *link = Some(if sh.http2 {
-            Link::H2(shared_h2(sh, c).await?)
+            Link::H2(shared_h2(sh, c, refused).await.map_err(fail)?)
         } else {
-            Link::H1(http1::Conn::new(sh.connector.connect().await.map_err(|(c, _)| c)?))
+            Link::H1(http1::Conn::new(sh.connector.connect().await.map_err(|(c, _)| fail(c))?))
         });
     }
     match link {
-        Some(Link::H1(c)) => c.exchange(&sh.h1[idx], sh.head_only[idx]).await,
+        Some(Link::H1(c)) => c.exchange(&sh.h1[idx], sh.head_only[idx]).await.map_err(fail),
         Some(Link::H2(c)) => c.exchange(&sh.h2[idx]).await,
-        None => Err(ErrorClass::Other),
+        None => Err(fail(ErrorClass::Other)),
     }
 }
 
-/// The HTTP/2 connection `c` its streams share: the open one, or a new one when it is missing
-/// or was shut (one stream opens it while the others wait).
-async fn shared_h2(sh: &Shared, c: usize) -> Result<http2::H2Conn, ErrorClass> {
+/// The HTTP/2 connection `c` its streams share: the open one, or a new one when it is missing,
+/// was shut, or is the one (`refused`, a generation) that refused a request while draining
+/// after a GOAWAY. One stream opens it while the others wait.
+async fn shared_h2(sh: &Shared, c: usize, refused: Option<u64>) -> Result<http2::H2Conn, ErrorClass> {
     let mut slot = sh.h2_slots[c].lock().await;
-    if let Some(conn) = slot.as_ref().filter(|conn| !conn.is_closed()) {
+    if let Some(conn) = slot.as_ref().filter(|conn| !conn.is_closed() && Some(conn.generation) != refused) {
         return Ok(conn.clone());
     }
+    let generation = slot.as_ref().map_or(0, |conn| conn.generation + 1);
     *slot = None;
     let stream = sh.connector.connect().await.map_err(|(c, _)| c)?;
-    let conn = http2::H2Conn::handshake(stream).await.map_err(|(c, _)| c)?;
+    let mut conn = http2::H2Conn::handshake(stream).await.map_err(|(c, _)| c)?;
+    conn.generation = generation;
     *slot = Some(conn.clone());
     Ok(conn)
 }

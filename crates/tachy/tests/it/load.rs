@@ -275,6 +275,21 @@ fn load_http2_streams_share_connections() {
 }
 
 #[test]
+fn load_http2_refused_streams_are_sent_again_not_counted() {
+    // The 5th stream of every connection is refused (RST_STREAM REFUSED_STREAM: never
+    // processed), as servers do at their stream limit or while draining after a GOAWAY (nginx
+    // after 1000 requests on a connection): it goes out again on a new connection.
+    let server = TestServer::start(Behavior::Http2Refuse { nth: 5 });
+    let v = load_json(&[&server.url("/"), "--http2", "--streams", "4", "-n", "300", "-c", "2"], 0);
+    let t = &v["totals"];
+    assert_eq!(u(&t["requests"]), 300);
+    assert_eq!(all_errors(t), 0, "{}", t["error_counts"]);
+    assert_eq!(u(&t["ok"]), 300);
+    assert_eq!(server.requests_seen(), 300, "each request processed once");
+    assert!(server.connections_accepted() > 3, "refused requests went to new connections");
+}
+
+#[test]
 fn load_tls_needs_insecure_for_a_self_signed_certificate() {
     let server = TestServer::start(Behavior::Tls { delay: Duration::ZERO });
     let url = server.url("/");
