@@ -2,11 +2,12 @@
 """Hand-run benchmark of `tachy mem` side by side with memray and scalene (PyPI) in one run.
 
 Measures on this machine:
-  1. target overhead: wall time of two programs (a call-heavy CPU one, recursive fib plus
+  1. target overhead: wall time of three programs (a call-heavy CPU one, recursive fib plus
      small tuple churn; an allocation-heavy one, building and dropping dicts, lists and
-     strings), each ~2 s plain, run plain, under `tachy mem`, `memray run` (with and without
-     `--trace-python-allocators`) and `scalene run --memory`, in alternating rounds; medians
-     and ratios to plain. The time memray takes to build its reports (`memray stats`,
+     strings; a NumPy one, arrays made and dropped), each ~1-2 s plain, run plain, under
+     `tachy mem` (C allocator traced, the default), `tachy mem --no-native`, `memray run` (with
+     and without `--trace-python-allocators`) and `scalene run --memory`, in alternating
+     rounds; medians and ratios to plain. The time memray takes to build its reports (`memray stats`,
      `memray flamegraph`) is timed apart.
   2. report building for a capture of ~10M allocations (`tachy mem --exact`): the program
      writes the time it finished, so the time from there to tachy's exit (interpreter
@@ -14,10 +15,11 @@ Measures on this machine:
      next to the plain run and tachy's total wall time.
   3. the truth check: `crates/tachy/tests/fixtures/mem/truth.py` (200 MiB transient peak in
      make_peak, then a 48 MiB leak in leak) under tachy, for each interpreter: peak and top
-     sites.
+     sites; and `numpy_truth.py` (the same with NumPy arrays, memory C code takes from malloc)
+     with the venv's interpreter.
 
 Usage:  python3 bench/mem_overhead.py [--rounds 3] [--tachy PATH] [--venv /tmp/tachy-mem-bench-venv]
-The venv is created on first use (`python -m venv`, `pip install memray scalene`); every
+The venv is created on first use (`python -m venv`, `pip install memray scalene numpy`); every
 program runs with the venv's interpreter so all tools see the same CPython. Needs a release
 build of tachy (`cargo build --release -p tachy`; default $CARGO_TARGET_DIR/release/tachy,
 else ~/.cache/tachy/target/release/tachy).
@@ -34,6 +36,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRUTH = os.path.join(ROOT, "crates", "tachy", "tests", "fixtures", "mem", "truth.py")
+NUMPY_TRUTH = os.path.join(ROOT, "crates", "tachy", "tests", "fixtures", "mem", "numpy_truth.py")
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 MIB = 1 << 20
 
@@ -85,6 +88,25 @@ for _ in range(max(1, int(7 * scale))):
     del rows
 '''
 
+NUMPY_WORK = '''"""NumPy work: arrays made, combined and dropped (data from malloc, outside Python's allocators)."""
+import sys
+
+import numpy as np
+
+
+def step(n):
+    a = np.random.rand(n)
+    b = a * 2.0 + 1.0
+    c = np.sort(b)
+    return float(c[n // 2]) + len([float(x) for x in a[:500]])
+
+
+scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+acc = 0.0
+for _ in range(max(1, int(300 * scale))):
+    acc += step(200_000)
+'''
+
 # Three traced allocations per iteration on CPython 3.11 (the int from range above 256, the
 # str and its conversion buffer): ~10M in all.
 # argv[1]: file to write the finishing time to.
@@ -113,11 +135,14 @@ def default_tachy():
 def ensure_venv(venv, base_python, timeout):
     """Creates the venv with memray and scalene unless it already has them."""
     py = os.path.join(venv, "bin", "python")
-    if os.path.exists(os.path.join(venv, "bin", "memray")) and os.path.exists(os.path.join(venv, "bin", "scalene")):
+    have_numpy = os.path.exists(py) and subprocess.run([py, "-c", "import numpy"], capture_output=True).returncode == 0
+    tools = all(os.path.exists(os.path.join(venv, "bin", t)) for t in ("memray", "scalene"))
+    if tools and have_numpy:
         return py
-    print(f"creating {venv} with memray and scalene (pip)...", flush=True)
-    subprocess.run([base_python, "-m", "venv", venv], check=True, timeout=timeout)
-    subprocess.run([py, "-m", "pip", "install", "-q", "memray", "scalene"], check=True, timeout=timeout)
+    print(f"creating {venv} with memray, scalene and numpy (pip)...", flush=True)
+    if not os.path.exists(py):
+        subprocess.run([base_python, "-m", "venv", venv], check=True, timeout=timeout)
+    subprocess.run([py, "-m", "pip", "install", "-q", "memray", "scalene", "numpy"], check=True, timeout=timeout)
     return py
 
 
@@ -172,7 +197,11 @@ def overhead(args, py, tmp):
     memray = os.path.join(venv_bin, "memray")
     scalene = os.path.join(venv_bin, "scalene")
     workloads = {}
-    for name, src in [("cpu (fib + tuples)", CPU_WORK), ("alloc (dicts/lists/str)", ALLOC_WORK)]:
+    for name, src in [
+        ("cpu (fib + tuples)", CPU_WORK),
+        ("alloc (dicts/lists/str)", ALLOC_WORK),
+        ("numpy (arrays)", NUMPY_WORK),
+    ]:
         path = os.path.join(tmp, name.split()[0] + ".py")
         with open(path, "w") as f:
             f.write(src)
@@ -188,6 +217,8 @@ def overhead(args, py, tmp):
         tools = {
             "plain": prog,
             "tachy mem": [args.tachy, "-q", "mem", "-o", os.path.join(tmp, "tachy.json"), "-f", "json", "--"] + prog,
+            "tachy mem --no-native": [args.tachy, "-q", "mem", "--no-native", "-o", os.path.join(tmp, "t2.json"), "-f", "json", "--"]
+            + prog,
             "memray run": [memray, "run", "-q", "-f", "-o", bins["memray run"]] + prog[1:],
             traced: [memray, "run", "-q", "-f", "--trace-python-allocators", "-o", bins[traced]] + prog[1:],
             "scalene run --memory": scalene_command(scalene, os.path.join(tmp, "scalene.json"), prog),
@@ -250,18 +281,18 @@ def report_building(args, py, tmp):
     print()
 
 
-def truth(args, interpreters):
-    print("Truth check: truth.py (200 MiB transient peak in make_peak, then 48 MiB leaked by leak)")
-    for py in interpreters:
+def truth(args, runs):
+    print("Truth check: 200 MiB transient peak in make_peak, then 48 MiB leaked by leak")
+    for py, script in runs:
         with tempfile.TemporaryDirectory(prefix="tachy-mem-truth-") as d:
             out = os.path.join(d, "truth.json")
-            cmd = [args.tachy, "-q", "mem", "-o", out, "-f", "json", "--", py, TRUTH]
+            cmd = [args.tachy, "-q", "mem", "-o", out, "-f", "json", "--", py, script]
             if timed(cmd, args.timeout) is None or not os.path.exists(out):
                 print(f"  {py}: no report")
                 continue
             with open(out) as f:
                 r = json.load(f)
-        print(f"  {py} (Python {r.get('python_version')}):")
+        print(f"  {os.path.basename(script)} with {py} (Python {r.get('python_version')}):")
         print(
             f"    peak traced {r['peak']['traced_bytes'] / MIB:.1f} MiB, peak RSS {r['peak']['rss_bytes'] / MIB:.1f} MiB, "
             f"leaked {r['leaked_bytes'] / MIB:.1f} MiB (estimate), {r['totals']['samples']:,} samples"
@@ -299,8 +330,8 @@ def main():
         overhead(args, py, tmp)
     if not args.skip_build:
         report_building(args, py, tmp)
-    interpreters = [py] + ([DEBIAN_PYTHON] if os.path.exists(DEBIAN_PYTHON) else [])
-    truth(args, interpreters)
+    runs = [(py, TRUTH)] + ([(DEBIAN_PYTHON, TRUTH)] if os.path.exists(DEBIAN_PYTHON) else []) + [(py, NUMPY_TRUTH)]
+    truth(args, runs)
     print(f"scratch files left in {tmp}")
 
 
