@@ -202,13 +202,16 @@ def overhead(args, py, tmp):
         ("alloc (dicts/lists/str)", ALLOC_WORK),
         ("numpy (arrays)", NUMPY_WORK),
     ]:
-        path = os.path.join(tmp, name.split()[0] + ".py")
+        # Not `numpy.py`: the script's folder comes first on sys.path and would shadow NumPy.
+        path = os.path.join(tmp, name.split()[0] + "_work.py")
         with open(path, "w") as f:
             f.write(src)
         workloads[name] = path
 
     rows = []
     for name, path in workloads.items():
+        if args.only and not name.startswith(args.only):
+            continue
         prog = [py, path, str(args.scale)]
         # memray sees pymalloc's small blocks only with --trace-python-allocators (tachy
         # always traces the Python allocators): both are timed.
@@ -315,6 +318,7 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="base interpreter of the venv")
     ap.add_argument("--timeout", type=float, default=300.0, help="bound on each run, seconds")
     ap.add_argument("--skip-overhead", action="store_true")
+    ap.add_argument("--only", help="run only the overhead workloads whose name starts with this (cpu, alloc, numpy)")
     ap.add_argument("--skip-build", action="store_true", help="skip the 10M-allocation report building")
     args = ap.parse_args()
     if not os.path.exists(args.tachy):
