@@ -12,6 +12,24 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
 }
 
+/// The python of the test venv made by `scripts/python-venv` ($TACHY_VENV, else
+/// ~/.cache/tachy/venv) when `module` imports there; otherwise `None`, after saying on stderr
+/// that the calling test is skipped and how to create the venv.
+#[allow(clippy::print_stderr)] // says why the test is skipped
+pub fn venv_python(module: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("TACHY_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/tachy/venv"));
+    let py = venv.join("bin/python");
+    let import = format!("import {module}");
+    let ok = py.exists() && Command::new(&py).args(["-c", &import]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: no {module} in the venv {}: run `bash scripts/python-venv` to create it", venv.display());
+        return None;
+    }
+    Some(py)
+}
+
 /// A file under `examples/`.
 pub fn example(name: &str) -> PathBuf {
     workspace_root().join("examples").join(name)

@@ -168,21 +168,6 @@ fn truth_peak_sites_and_leaks_are_right() {
     assert_truth(python());
 }
 
-/// The venv of `scripts/python-venv` when it has NumPy; otherwise says so (test skipped).
-#[allow(clippy::print_stderr)]
-fn numpy_python() -> Option<PathBuf> {
-    let venv = std::env::var_os("TACHY_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/tachy/venv"));
-    let py = venv.join("bin/python");
-    let ok = std::process::Command::new(&py).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: no NumPy in {}: run `bash scripts/python-venv` to install it", venv.display());
-        return None;
-    }
-    Some(py)
-}
-
 /// Index `i` of the report's stack list, as function names and lines, innermost first.
 fn stack_frames(r: &Value, i: u64) -> Vec<(String, u64)> {
     let frames = r["frames"].as_array().unwrap();
@@ -203,7 +188,7 @@ fn stack_frames(r: &Value, i: u64) -> Vec<(String, u64)> {
 /// zeroed arrays with the GIL released. With --no-native neither is seen.
 #[test]
 fn numpy_arrays_count_in_the_peak_and_the_leaks() {
-    let Some(py) = numpy_python() else { return };
+    let Some(py) = tachy_test::venv_python("numpy") else { return };
     let dir = tempfile::tempdir().unwrap();
     let script = fixture("numpy_truth.py");
     let r = mem_ok(dir.path(), &[], &py, &script);

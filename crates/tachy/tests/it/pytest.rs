@@ -12,18 +12,8 @@ use tachy_test::workspace_root;
 use crate::tachy;
 
 /// The venv's python with pytest importable, or `None` (after saying why) when absent.
-#[allow(clippy::print_stderr)] // says why the test is skipped
 fn venv_python() -> Option<PathBuf> {
-    let venv = std::env::var_os("TACHY_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/tachy/venv"));
-    let py = venv.join("bin/python");
-    let ok = py.exists() && Command::new(&py).args(["-c", "import pytest"]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: no pytest venv at {}: run `bash scripts/python-venv` to create it", venv.display());
-        return None;
-    }
-    Some(py)
+    tachy_test::venv_python("pytest")
 }
 
 fn tachy_bin() -> PathBuf {
