@@ -132,8 +132,9 @@ struct Shared {
     connections: usize,
     /// Streams per HTTP/2 connection: each is a client of its own, `connections * streams`.
     streams: usize,
-    /// The HTTP/2 connection each group of streams shares, opened by the first that needs it.
-    h2_slots: Vec<tokio::sync::Mutex<Option<http2::H2Conn>>>,
+    /// The HTTP/2 connection each group of streams shares, opened by the first that needs it,
+    /// with the number of connections the slot has opened (the next one's generation).
+    h2_slots: Vec<tokio::sync::Mutex<(u64, Option<http2::H2Conn>)>>,
     end_at: Option<f64>,
     stop: AtomicBool,
     workers: Vec<Worker>,
@@ -276,7 +277,7 @@ pub fn execute(
         connections,
         streams: settings.streams.max(1),
         h2_slots: if settings.http2 {
-            (0..connections).map(|_| tokio::sync::Mutex::new(None)).collect()
+            (0..connections).map(|_| tokio::sync::Mutex::new((0, None))).collect()
         } else {
             Vec::new()
         },
@@ -535,15 +536,16 @@ async fn exchange_once(
 /// after a GOAWAY. One stream opens it while the others wait.
 async fn shared_h2(sh: &Shared, c: usize, refused: Option<u64>) -> Result<http2::H2Conn, ErrorClass> {
     let mut slot = sh.h2_slots[c].lock().await;
-    if let Some(conn) = slot.as_ref().filter(|conn| !conn.is_closed() && Some(conn.generation) != refused) {
+    let (opened, current) = &mut *slot;
+    if let Some(conn) = current.as_ref().filter(|conn| !conn.is_closed() && Some(conn.generation) != refused) {
         return Ok(conn.clone());
     }
-    let generation = slot.as_ref().map_or(0, |conn| conn.generation + 1);
-    *slot = None;
+    *current = None;
     let stream = sh.connector.connect().await.map_err(|(c, _)| c)?;
     let mut conn = http2::H2Conn::handshake(stream).await.map_err(|(c, _)| c)?;
-    conn.generation = generation;
-    *slot = Some(conn.clone());
+    conn.generation = *opened;
+    *opened += 1;
+    *current = Some(conn.clone());
     Ok(conn)
 }
 
