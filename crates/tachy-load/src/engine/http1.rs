@@ -14,6 +14,10 @@ use crate::settings::RequestSpec;
 
 /// Largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
+/// A connection's first read buffer.
+const FIRST_BUFFER: usize = 1024;
+/// The read buffer grows (doubling when a read fills it) up to this size.
+const MAX_BUFFER: usize = 64 * 1024;
 
 /// The bytes of a request, serialised once.
 pub fn serialize(spec: &RequestSpec, host_header: &str, keepalive: bool) -> Vec<u8> {
@@ -80,15 +84,21 @@ enum Framing {
 impl Conn {
     /// Wraps an open stream.
     pub fn new(stream: Stream) -> Self {
-        Conn { stream, buf: Vec::with_capacity(4096), served: 0, answered: false, idle_since: None }
+        Conn { stream, buf: Vec::with_capacity(FIRST_BUFFER), served: 0, answered: false, idle_since: None }
     }
 
     async fn fill(&mut self) -> Result<usize, ErrorClass> {
-        // Small buffers keep 10k connections cheap; bodies are discarded as they arrive.
-        if self.buf.capacity() - self.buf.len() < 1024 {
-            self.buf.reserve(4096);
+        // Small buffers keep 10k connections cheap (a small answer fits in the first 1 KiB);
+        // bodies are discarded as they arrive, and a read that fills the buffer doubles it, up
+        // to 64 KiB, so large bodies take few reads.
+        if self.buf.capacity() - self.buf.len() < 512 {
+            self.buf.reserve(self.buf.capacity().max(FIRST_BUFFER));
         }
+        let spare = self.buf.capacity() - self.buf.len();
         let n = self.stream.read_buf(&mut self.buf).await.map_err(|e| classify_io(&e))?;
+        if n == spare && self.buf.capacity() < MAX_BUFFER {
+            self.buf.reserve(self.buf.capacity());
+        }
         self.answered |= n > 0;
         Ok(n)
     }
@@ -122,49 +132,18 @@ impl Conn {
         self.stream.write_all(request).await.map_err(|e| classify_io(&e))?;
         self.buf.clear();
         let mut received = 0u64;
-        // The head, skipping interim 1xx responses.
+        // The head, skipping interim 1xx responses. Parsing is done by a plain function so
+        // httparse's header array (2 KiB) is not kept in every connection's future.
         let (status, framing, mut reusable) = loop {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut resp = httparse::Response::new(&mut headers);
-            match resp.parse(&self.buf) {
-                Ok(httparse::Status::Complete(head_len)) => {
-                    let status = resp.code.unwrap_or(0);
-                    let version = resp.version.unwrap_or(1);
-                    let mut length = None;
-                    let mut chunked = false;
-                    let mut close = version == 0;
-                    for h in resp.headers.iter() {
-                        if h.name.eq_ignore_ascii_case("content-length") {
-                            let v = std::str::from_utf8(h.value).ok().and_then(|s| s.trim().parse::<u64>().ok());
-                            length = Some(v.ok_or(ErrorClass::InvalidResponse)?);
-                        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                            chunked = h.value.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"));
-                        } else if h.name.eq_ignore_ascii_case("connection") {
-                            let v = h.value.to_ascii_lowercase();
-                            if v.windows(5).any(|w| w == b"close") {
-                                close = true;
-                            } else if v.windows(10).any(|w| w == b"keep-alive") {
-                                close = false;
-                            }
-                        }
+            match parse_head(&self.buf, head_only)? {
+                Some(head) => {
+                    received += head.len as u64;
+                    self.buf.drain(..head.len);
+                    if let Some(head) = head.fin {
+                        break head;
                     }
-                    received += head_len as u64;
-                    self.buf.drain(..head_len);
-                    if (100..200).contains(&status) && status != 101 {
-                        continue;
-                    }
-                    let framing = if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
-                        Framing::None
-                    } else if chunked {
-                        Framing::Chunked
-                    } else if let Some(n) = length {
-                        Framing::Length(n)
-                    } else {
-                        Framing::UntilClose
-                    };
-                    break (status, framing, !close);
                 }
-                Ok(httparse::Status::Partial) => {
+                None => {
                     if self.buf.len() > MAX_HEAD {
                         return Err(ErrorClass::InvalidResponse);
                     }
@@ -172,7 +151,6 @@ impl Conn {
                         return Err(ErrorClass::Closed);
                     }
                 }
-                Err(_) => return Err(ErrorClass::InvalidResponse),
             }
         };
         match framing {
@@ -224,6 +202,57 @@ impl Conn {
         self.idle_since = Some(Instant::now());
         Ok(Response { status, bytes: received, reusable })
     }
+}
+
+/// A parsed response head: its length, and for a final (not 1xx) response its status,
+/// framing and whether the connection can carry another request.
+struct Head {
+    len: usize,
+    fin: Option<(u16, Framing, bool)>,
+}
+
+/// Parses the response head at the start of `buf`; `None` while it is incomplete.
+fn parse_head(buf: &[u8], head_only: bool) -> Result<Option<Head>, ErrorClass> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut resp = httparse::Response::new(&mut headers);
+    let len = match resp.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(ErrorClass::InvalidResponse),
+    };
+    let status = resp.code.unwrap_or(0);
+    let version = resp.version.unwrap_or(1);
+    let mut length = None;
+    let mut chunked = false;
+    let mut close = version == 0;
+    for h in resp.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let v = std::str::from_utf8(h.value).ok().and_then(|s| s.trim().parse::<u64>().ok());
+            length = Some(v.ok_or(ErrorClass::InvalidResponse)?);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = h.value.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked"));
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            let v = h.value.to_ascii_lowercase();
+            if v.windows(5).any(|w| w == b"close") {
+                close = true;
+            } else if v.windows(10).any(|w| w == b"keep-alive") {
+                close = false;
+            }
+        }
+    }
+    if (100..200).contains(&status) && status != 101 {
+        return Ok(Some(Head { len, fin: None }));
+    }
+    let framing = if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
+        Framing::None
+    } else if chunked {
+        Framing::Chunked
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else {
+        Framing::UntilClose
+    };
+    Ok(Some(Head { len, fin: Some((status, framing, !close)) }))
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -518,10 +518,13 @@ async fn exchange_once(
 ) -> Result<http1::Response, Failure> {
     let fail = |class| Failure { class, unprocessed: false };
     if link.is_none() {
+        // Opening a connection (TLS and HTTP/2 handshakes included) is boxed: its futures are
+        // large and rare, and kept inline they would grow every connection's task for the
+        // whole run (10,000 connections hold 10,000 tasks).
         *link = Some(if sh.http2 {
-            Link::H2(shared_h2(sh, c, refused).await.map_err(fail)?)
+            Link::H2(Box::pin(shared_h2(sh, c, refused)).await.map_err(fail)?)
         } else {
-            Link::H1(http1::Conn::new(sh.connector.connect().await.map_err(|(c, _)| fail(c))?))
+            Link::H1(http1::Conn::new(Box::pin(sh.connector.connect()).await.map_err(|(c, _)| fail(c))?))
         });
     }
     match link {
