@@ -264,6 +264,21 @@ fn field<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 }
 
 /// A number from a `key: value` file; values in `kB` are returned in bytes.
+/// Context switches (voluntary, involuntary) summed over the threads in a `task` folder;
+/// `None` when the folder cannot be read.
+fn thread_ctx_switches(task_dir: &str, buf: &mut Vec<u8>) -> Option<(u64, u64)> {
+    let (mut voluntary, mut involuntary) = (0, 0);
+    for entry in std::fs::read_dir(task_dir).ok()?.flatten() {
+        let status = format!("{task_dir}/{}/status", entry.file_name().to_string_lossy());
+        // A thread that ended meanwhile took its switches with it.
+        if read_into(&status, buf, true).is_ok() {
+            voluntary += number(buf, b"voluntary_ctxt_switches:").unwrap_or(0);
+            involuntary += number(buf, b"nonvoluntary_ctxt_switches:").unwrap_or(0);
+        }
+    }
+    Some((voluntary, involuntary))
+}
+
 fn number(text: &[u8], key: &[u8]) -> Result<u64, Unavailable> {
     let v = field(text, key).ok_or(Unavailable::Missing)?.trim_ascii();
     let (digits, scale) = match v.strip_suffix(b"kB") {
@@ -524,6 +539,15 @@ pub fn read_opts(pid: u32, full: bool) -> Result<RawProcess, ProcError> {
         }
     }
 
+    if full && p.num_threads > 1 && p.ctx_voluntary.is_ok() {
+        // The status file counts the main thread's switches only: the other threads' are summed
+        // in, with the costly reads (one file per thread).
+        if let Some((voluntary, involuntary)) = thread_ctx_switches(&path("task"), &mut buf) {
+            p.ctx_voluntary = Ok(voluntary);
+            p.ctx_involuntary = Ok(involuntary);
+        }
+    }
+
     if full {
         match read_into(&path("smaps_rollup"), &mut buf, true) {
             Ok(()) => (p.uss_bytes, p.pss_bytes) = parse_smaps_rollup(&buf),
@@ -705,6 +729,35 @@ pub fn unavailable(p: &RawProcess) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_switches_of_every_thread_are_summed_in_full_readings() {
+        // Threads that sleep over and over switch out voluntarily: the leader's status file
+        // does not count them, the full reading does.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let stop = std::sync::Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let leader = read_opts(std::process::id(), false).unwrap();
+        let all = read_opts(std::process::id(), true).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for t in threads {
+            t.join().unwrap();
+        }
+        let (leader, all) = (leader.ctx_voluntary.unwrap(), all.ctx_voluntary.unwrap());
+        assert!(all >= leader + 4 * 50, "summed {all}, main thread {leader}");
+    }
     use std::io::Write as _;
     use std::net::{TcpListener, TcpStream};
     use std::process::{Command, Stdio};

@@ -313,6 +313,11 @@ pub fn run(
                 raw.tcp.clone_from(&p.tcp);
                 raw.uss_bytes.clone_from(&p.uss_bytes);
                 raw.pss_bytes.clone_from(&p.pss_bytes);
+                if raw.num_threads > 1 && p.num_threads > 1 {
+                    // Summed over the threads by the last full reading (once a second).
+                    raw.ctx_voluntary.clone_from(&p.ctx_voluntary);
+                    raw.ctx_involuntary.clone_from(&p.ctx_involuntary);
+                }
             }
             let dt_prev = prev.get(&raw.pid).filter(|(p, _)| p.starttime_ticks == raw.starttime_ticks);
             let metrics = match dt_prev {
