@@ -618,11 +618,12 @@ unsafe fn hook_free_inner(d: usize, p: *mut c_void) {
 /// Runs `inner`, or `direct` for an allocation nested inside a MEM/OBJ hook (RAW calls made
 /// by pymalloc, and every allocation made while a stack is read): those get no header.
 /// Frees and reallocs always look for a header (a nested call may free a block we
-/// allocated), so they never take the direct path for a block of ours.
+/// allocated): a realloc's direct path does too, it only takes no sample.
 ///
-/// Under `--native` every path also marks this thread as inside a Python-allocator hook (the C
-/// allocations below belong to Python's accounting), and a MEM/OBJ call, made with the GIL,
-/// first gives a stack to this thread's C samples taken while it had released the GIL.
+/// Under `--native` the thread is marked as inside a Python-allocator hook, so the C
+/// allocations below count as Python's: RAW calls with a thread-local flag, MEM/OBJ calls (the
+/// GIL holder) with [`HOOK_OWNER`]. A MEM/OBJ call first gives a stack to this thread's C
+/// samples taken while it had released the GIL.
 #[inline(always)]
 unsafe fn guarded<R>(d: usize, direct: impl FnOnce() -> R, inner: impl FnOnce(bool) -> R) -> R {
     let native = native::NATIVE.load(Ordering::Relaxed);
@@ -690,25 +691,9 @@ unsafe extern "C" fn hook_calloc(ctx: *mut c_void, nelem: usize, elsize: usize) 
 }
 
 unsafe extern "C" fn hook_realloc(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
-    if native::NATIVE.load(Ordering::Relaxed) && ctx as usize == 0 {
-        return in_py_hook(|| hook_realloc_guarded(ctx, p, size));
-    }
-    hook_realloc_guarded(ctx, p, size)
-}
-
-unsafe fn hook_realloc_guarded(ctx: *mut c_void, p: *mut c_void, size: usize) -> *mut c_void {
     let d = ctx as usize;
-    if GIL_IN_HOOK.load(Ordering::Relaxed) || d == 0 {
-        return hook_realloc_inner(d, p, size, false);
-    }
-    GIL_IN_HOOK.store(true, Ordering::Relaxed);
-    if native::NATIVE.load(Ordering::Relaxed) {
-        HOOK_OWNER.store(pthread_self() as u64, Ordering::Relaxed);
-        native::resolve_pending();
-    }
-    let r = hook_realloc_inner(d, p, size, true);
-    GIL_IN_HOOK.store(false, Ordering::Relaxed);
-    r
+    // A nested realloc still looks for a header (the block may be ours): it only takes no sample.
+    guarded(d, || hook_realloc_inner(d, p, size, false), |sampling| hook_realloc_inner(d, p, size, sampling))
 }
 
 unsafe extern "C" fn hook_free(ctx: *mut c_void, p: *mut c_void) {
