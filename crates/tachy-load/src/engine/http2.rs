@@ -7,6 +7,7 @@ use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tachy_report::load::ErrorClass;
 
+use super::Failure;
 use super::conn::{Stream, classify_io};
 use super::http1::Response;
 use crate::settings::RequestSpec;
@@ -57,18 +58,6 @@ pub struct H2Conn {
     pub generation: u64,
 }
 
-/// A failed exchange: its class, and whether the server never processed the request, so it
-/// may be sent again on a new connection (a graceful GOAWAY, as nginx sends after 1000
-/// requests on a connection, refuses the streams above its last one; a refused stream; a
-/// request that was never sent because the connection closed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct H2Failure {
-    /// The error class counted when it is not retried.
-    pub class: ErrorClass,
-    /// Safe to send again.
-    pub unprocessed: bool,
-}
-
 impl H2Conn {
     /// Performs the HTTP/2 handshake over `stream` (the connection is driven by a task on the
     /// current runtime).
@@ -88,7 +77,7 @@ impl H2Conn {
     }
 
     /// Sends one request and reads the whole response.
-    pub async fn exchange(&mut self, req: &Prepared) -> Result<Response, H2Failure> {
+    pub async fn exchange(&mut self, req: &Prepared) -> Result<Response, Failure> {
         self.sender.ready().await.map_err(|e| failure(&e))?;
         let mut builder = http::Request::builder().method(req.method.clone()).uri(req.uri.clone());
         if let Some(h) = builder.headers_mut() {
@@ -96,13 +85,13 @@ impl H2Conn {
         }
         let request = builder
             .body(Full::new(req.body.clone()))
-            .map_err(|_| H2Failure { class: ErrorClass::Other, unprocessed: false })?;
+            .map_err(|_| Failure { class: ErrorClass::Other, unprocessed: false })?;
         let response = self.sender.send_request(request).await.map_err(|e| failure(&e))?;
         let status = response.status().as_u16();
         let mut bytes: u64 = response.headers().iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum();
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| H2Failure { class: classify_hyper(&e), unprocessed: false })?;
+            let frame = frame.map_err(|e| Failure { class: classify_hyper(&e), unprocessed: false })?;
             if let Some(data) = frame.data_ref() {
                 bytes += data.len() as u64;
             }
@@ -112,14 +101,14 @@ impl H2Conn {
 }
 
 /// The failure of a request before its response began.
-fn failure(e: &hyper::Error) -> H2Failure {
+fn failure(e: &hyper::Error) -> Failure {
     let h2 = std::error::Error::source(e).and_then(|s| s.downcast_ref::<h2::Error>());
     let unprocessed = e.is_canceled()
         || h2.is_some_and(|h| {
             (h.is_go_away() && h.is_remote() && h.reason() == Some(h2::Reason::NO_ERROR))
                 || h.reason() == Some(h2::Reason::REFUSED_STREAM)
         });
-    H2Failure { class: classify_hyper(e), unprocessed }
+    Failure { class: classify_hyper(e), unprocessed }
 }
 
 fn classify_hyper(e: &hyper::Error) -> ErrorClass {

@@ -506,8 +506,17 @@ async fn exchange(sh: &Shared, link: &mut Option<Link>, idx: usize, c: usize) ->
     first.map_err(|f| f.class)
 }
 
-/// A failed exchange, and whether the server never processed the request.
-type Failure = http2::H2Failure;
+/// A failed exchange: its class, and whether the server never processed the request, so it
+/// may be sent again on a new connection (over HTTP/2: a graceful GOAWAY, as nginx sends after
+/// 1000 requests on a connection, refuses the streams above its last one; a refused stream; a
+/// request that was never sent because the connection closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The error class counted when it is not retried.
+    pub class: ErrorClass,
+    /// Safe to send again.
+    pub unprocessed: bool,
+}
 
 async fn exchange_once(
     sh: &Shared,
