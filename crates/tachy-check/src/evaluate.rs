@@ -86,27 +86,18 @@ pub fn bench(b: &BenchBudget, r: &BenchReport) -> Evaluation {
             (res.mean, res.median)
         };
         let what = if cpu { "CPU " } else { "" };
-        if let Some(limit) = b.max_mean.as_deref().and_then(|s| units::parse_duration(s).ok()) {
-            ev.checks.push(check(
-                format!("{what}mean of '{}'", res.command),
-                mean,
-                "<=",
-                limit.as_secs_f64(),
-                "s",
-                seconds(mean),
-                seconds(limit.as_secs_f64()),
-            ));
-        }
-        if let Some(limit) = b.max_median.as_deref().and_then(|s| units::parse_duration(s).ok()) {
-            ev.checks.push(check(
-                format!("{what}median of '{}'", res.command),
-                median,
-                "<=",
-                limit.as_secs_f64(),
-                "s",
-                seconds(median),
-                seconds(limit.as_secs_f64()),
-            ));
+        for (name, value, limit) in [("mean", mean, &b.max_mean), ("median", median, &b.max_median)] {
+            if let Some(limit) = limit.as_deref().and_then(|s| units::parse_duration(s).ok()) {
+                ev.checks.push(check(
+                    format!("{what}{name} of '{}'", res.command),
+                    value,
+                    "<=",
+                    limit.as_secs_f64(),
+                    "s",
+                    seconds(value),
+                    seconds(limit.as_secs_f64()),
+                ));
+            }
         }
     }
     if let Some(gate) = &r.gate {
