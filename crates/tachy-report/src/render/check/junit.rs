@@ -127,33 +127,28 @@ fn xml_char(c: char) -> bool {
 /// `s` as element text: `&`, `<` and `>` as entities (`>` so that `]]>` cannot appear), and
 /// characters XML forbids dropped.
 fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().filter(|&c| xml_char(c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, false)
 }
 
 /// `s` as a double-quoted attribute value: as [`text`], plus quotes, and whitespace other than
 /// spaces as character references so attribute normalisation keeps it.
 fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+/// The escaping of [`text`], and of [`attr`] when `attribute`.
+fn escape(s: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().filter(|&c| xml_char(c)) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
             c => out.push(c),
         }
     }
