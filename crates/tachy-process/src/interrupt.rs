@@ -2,15 +2,22 @@
 //!
 //! [`install`] registers a handler once. On the first signal it sets the flag returned by
 //! [`interrupted`] and sends `SIGKILL` to the process group of the child that [`crate::run`]
-//! is currently waiting for, so the wait returns at once. Every later signal first sends
+//! is currently waiting for, so the wait returns at once. The second signal only sets
+//! [`hurry`]: GNU `timeout -s INT` and an impatient double Ctrl-C both deliver two signals
+//! within milliseconds, and the run's raw results must still be written; commands skip their
+//! slow parts (statistics, rendering extras) when hurried. The third signal first sends
 //! `SIGKILL` to the groups registered with [`guard_group`] (servers tachy started, which must
 //! not outlive it), then calls the `on_repeat` callback given to [`install`] (the binary uses
-//! it to exit with 130).
+//! it to exit with 130 at once).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Signals received so far (SIGINT and SIGTERM together).
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+/// How many signals it takes to exit at once without saving.
+pub const SIGNALS_TO_ABANDON: usize = 3;
 /// Process group id of the child being waited for, if it runs in its own group.
 /// Guarded by a mutex so the handler never signals a group whose leader was already reaped.
 static CURRENT_GROUP: Mutex<Option<i32>> = Mutex::new(None);
@@ -23,11 +30,15 @@ pub struct InstallError(#[from] ctrlc::Error);
 /// Installs the handler. Call once, early, from the binary.
 pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
     ctrlc::set_handler(move || {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+        let n = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        if n >= SIGNALS_TO_ABANDON {
             terminate_guarded_groups();
             on_repeat();
             return;
         }
+        // The first signal stops the work; a second one only asks to hurry: the measured child
+        // is killed again in case it was started in between.
         kill_current_group();
     })?;
     Ok(())
@@ -36,6 +47,12 @@ pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
 /// True once Ctrl-C was pressed (or SIGTERM received).
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// True once a second Ctrl-C (or SIGTERM) arrived: write the raw results and skip the slow
+/// parts (statistics that resample, extra renderings). A third signal exits without saving.
+pub fn hurry() -> bool {
+    SIGNALS.load(Ordering::SeqCst) >= 2
 }
 
 /// Marks the run as interrupted from code (used by tests and by callers that stop early).

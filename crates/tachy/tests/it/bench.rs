@@ -433,6 +433,34 @@ fn ctrl_c_prints_and_exports_what_was_collected() {
 }
 
 #[test]
+fn a_double_ctrl_c_still_prints_and_exports_the_runs() {
+    // GNU `timeout -s INT` and an impatient double Ctrl-C deliver two signals: only a third
+    // may lose the results.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("counter");
+    let export = dir.path().join("partial.json");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
+        .args(["bench", "--runs", "10000", "--export-json"])
+        .arg(&export)
+        .arg(format!("sleep 0.2; echo x >> {}", sh_quote(&counter)))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(tachy_test::wait_for_lines(&counter, 2, std::time::Duration::from_secs(120)), "runs never completed");
+    for _ in 0..2 {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Time (median ± MAD)"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(v["interrupted"], true);
+}
+
+#[test]
 fn mock_text_output_snapshot() {
     let out = tachy()
         .args(["bench", "--debug-mock", "--runs", "20", "--warmup", "2", "-n", "fast", "-n", "slow", "10", "25"])
