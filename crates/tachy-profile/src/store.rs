@@ -6,10 +6,14 @@ use tachy_report::profile::{PROFILE_SCHEMA, Profile};
 
 use crate::ProfileError;
 
+/// The profile as compact JSON (what [`save`] writes).
+pub fn to_bytes(profile: &Profile) -> Result<Vec<u8>, ProfileError> {
+    serde_json::to_vec(profile).map_err(|e| ProfileError::InvalidSetting(format!("cannot serialise: {e}")))
+}
+
 /// Writes the profile as compact JSON.
 pub fn save(profile: &Profile, path: &Path) -> Result<(), ProfileError> {
-    let bytes =
-        serde_json::to_vec(profile).map_err(|e| ProfileError::InvalidSetting(format!("cannot serialise: {e}")))?;
+    let bytes = to_bytes(profile)?;
     std::fs::write(path, bytes).map_err(|e| ProfileError::Io { action: "write", path: path.to_path_buf(), source: e })
 }
 

@@ -11,6 +11,7 @@ use clap::Parser;
 
 mod args;
 mod commands;
+mod output;
 mod printer;
 
 // mimalloc: the linter parses thousands of files in parallel, and the system allocator took

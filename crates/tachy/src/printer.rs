@@ -23,7 +23,34 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Prints one error line: `tachy: error: what: why`.
 #[allow(clippy::print_stderr)]
 pub fn error(err: &anyhow::Error) {
-    eprintln!("tachy: error: {err:#}");
+    eprintln!("tachy: error: {}", one_line(err));
+}
+
+/// The error chain on one line, each cause once: a cause whose text the message before it
+/// already carries (`cannot read x: No such file (os error 2)` wrapping that same io error) is
+/// not repeated.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// An I/O error's reason without the `(os error N)` suffix: `No such file or directory`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 /// Prints a warning line to stderr.
@@ -126,5 +153,21 @@ impl tachy_profile::Observer for ProfileProgress {
 
     fn progress(&mut self, samples: u64, elapsed: std::time::Duration) {
         self.bar.set_message(format!("sampling: {samples} samples in {:.1} s; Ctrl-C stops", elapsed.as_secs_f64()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_printed_once() {
+        let io = std::io::Error::from_raw_os_error(2);
+        let err =
+            anyhow::Error::new(io).context(format!("cannot read nope.json: {}", std::io::Error::from_raw_os_error(2)));
+        assert_eq!(one_line(&err), "cannot read nope.json: No such file or directory (os error 2)");
+        let err = anyhow::Error::new(std::io::Error::from_raw_os_error(2)).context("cannot read nope.json");
+        assert_eq!(one_line(&err), "cannot read nope.json: No such file or directory (os error 2)");
+        assert_eq!(io_reason(&std::io::Error::from_raw_os_error(28)), "No space left on device");
     }
 }

@@ -4,8 +4,6 @@
 //! statements (worker processes) and `--from-raw` timings (the pytest plugin); the gate,
 //! exports and baselines are the same for all.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use tachy_bench::baseline::{self, GateRule, SourceFormat};
 use tachy_bench::params::{self, Templates};
@@ -35,6 +33,10 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         None => settings(&args)?,
     };
     let max_regression = baseline::parse_threshold(args.max_regression.as_deref().unwrap_or(DEFAULT_MAX_REGRESSION))?;
+    check_exports(&args.output)?;
+    if let Some(path) = &args.export_pytest_json {
+        crate::output::check(path, "--export-pytest-json")?;
+    }
     if let Some(name) = &args.save_baseline {
         baseline::path_for(&args.baseline_dir, name)?;
     }
@@ -89,10 +91,12 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         report.gate = Some(gate);
     }
 
-    emit(&report, &args.output)?;
+    let mut outputs = crate::output::Outputs::new();
+    emit(&report, &args.output, &mut outputs)?;
     if let Some(path) = &args.export_pytest_json {
-        write_file(path, &tachy_bench::pytest_json::render(&report, raw.as_ref())?)?;
+        outputs.write(path, &tachy_bench::pytest_json::render(&report, raw.as_ref())?);
     }
+    outputs.finish()?;
 
     if let Some(name) = &args.save_baseline {
         if report.interrupted {
@@ -226,24 +230,34 @@ fn settings(args: &BenchArgs) -> Result<BenchSettings> {
     })
 }
 
-/// Writes the exports and prints the report.
-fn emit(report: &BenchReport, output: &OutputArgs) -> Result<()> {
-    let exports = [
-        (&output.export_json, BenchFormat::Json),
-        (&output.export_csv, BenchFormat::Csv),
-        (&output.export_markdown, BenchFormat::Markdown),
-    ];
-    for (path, format) in exports {
+fn exports(output: &OutputArgs) -> [(&Option<std::path::PathBuf>, BenchFormat, &'static str); 3] {
+    [
+        (&output.export_json, BenchFormat::Json, "--export-json"),
+        (&output.export_csv, BenchFormat::Csv, "--export-csv"),
+        (&output.export_markdown, BenchFormat::Markdown, "--export-markdown"),
+    ]
+}
+
+/// Checks every export path before the runs start.
+fn check_exports(output: &OutputArgs) -> Result<()> {
+    for (path, _, flag) in exports(output) {
         if let Some(path) = path {
-            write_file(path, &render::bench(report, format)?)?;
+            crate::output::check(path, flag)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the exports and prints the report; a failed export is kept and reported after the
+/// report was printed.
+fn emit(report: &BenchReport, output: &OutputArgs, outputs: &mut crate::output::Outputs) -> Result<()> {
+    for (path, format, _) in exports(output) {
+        if let Some(path) = path {
+            outputs.write(path, &render::bench(report, format)?);
         }
     }
     let format = if output.json { BenchFormat::Json } else { BenchFormat::Text };
     printer::stdout(&render::bench(report, format)?)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Runs `tachy bench compare OLD NEW`.
@@ -291,6 +305,8 @@ fn compare(args: &CompareArgs, output: &OutputArgs) -> Result<ExitStatus> {
         warnings,
         interrupted: false,
     };
-    emit(&report, output)?;
+    let mut outputs = crate::output::Outputs::new();
+    emit(&report, output, &mut outputs)?;
+    outputs.finish()?;
     Ok(status(&report))
 }

@@ -35,6 +35,16 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
 
+    for (path, flag) in [
+        (&args.export_json, "--export-json"),
+        (&args.junit, "--junit"),
+        (&args.markdown, "--markdown"),
+        (&args.report, "--report"),
+    ] {
+        if let Some(path) = path {
+            crate::output::check(path, flag)?;
+        }
+    }
     let tachy = std::env::current_exe().context("cannot find the tachy binary that is running")?;
     let settings = Settings {
         tachy: tachy.clone(),
@@ -72,13 +82,15 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
     if !args.no_history && !report.budgets.is_empty() {
         tachy_check::history::append(&history_dir, &report)?;
     }
-    write_outputs(args, &report)?;
+    let mut outputs = crate::output::Outputs::new();
+    write_outputs(args, &report, &mut outputs)?;
     if args.json {
         printer::stdout(&serde_json::to_vec_pretty(&report)?)?;
         printer::stdout(b"\n")?;
     } else {
         printer::stdout(render::text::render(&report, color).as_bytes())?;
     }
+    outputs.finish()?;
     if report.interrupted {
         return Ok(ExitStatus::Interrupted);
     }
@@ -108,25 +120,21 @@ fn load_config(args: &CheckArgs) -> Result<LoadedConfig> {
     Ok(config::load(&path)?)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn write_outputs(args: &CheckArgs, report: &CheckReport) -> Result<()> {
+/// Writes the exports (each checked before the budgets ran; like every other output, a missing
+/// parent folder is an error, not created); a failed write is kept and reported after the
+/// summary was printed.
+fn write_outputs(args: &CheckArgs, report: &CheckReport, outputs: &mut crate::output::Outputs) -> Result<()> {
     if let Some(path) = &args.export_json {
         let mut json = serde_json::to_vec_pretty(report)?;
         json.push(b'\n');
-        write_file(path, &json)?;
+        outputs.write(path, &json);
     }
     if let Some(path) = &args.junit {
-        write_file(path, render::junit::render(report).as_bytes())?;
+        outputs.write(path, render::junit::render(report).as_bytes());
     }
     let markdown = render::markdown::render(report);
     if let Some(path) = &args.markdown {
-        write_file(path, markdown.as_bytes())?;
+        outputs.write(path, markdown.as_bytes());
     }
     // GitHub Actions: the step summary is appended to (other steps write there too).
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
@@ -145,7 +153,7 @@ fn write_outputs(args: &CheckArgs, report: &CheckReport) -> Result<()> {
             &title,
             &[(report.config.clone(), tachy_report::results::AnyResult::Check(report.clone()))],
         );
-        write_file(path, html.as_bytes())?;
+        outputs.write(path, html.as_bytes());
     }
     Ok(())
 }

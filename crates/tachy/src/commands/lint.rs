@@ -50,9 +50,8 @@ pub fn run(args: &LintArgs) -> Result<ExitStatus> {
         render::render(report, args.output_format, &metas)
     };
     match &args.output_file {
-        Some(path) => {
-            std::fs::write(path, body.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?
-        }
+        Some(path) => crate::output::write_atomic(path, body.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => printer::stdout(body.as_bytes())?,
     }
     let failed = if args.diff { report.fixed > 0 } else { report.failed() };

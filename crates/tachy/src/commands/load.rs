@@ -20,19 +20,39 @@ pub fn run(args: LoadArgs, quiet: bool) -> Result<ExitStatus> {
         return merge(m);
     }
     let settings = settings(&args)?;
+    // Every output is checked before the load starts, not after it.
+    for (path, flag) in [
+        (&args.output.export_json, "--export-json"),
+        (&args.output.export_csv, "--export-csv"),
+        (&args.output.hdr_log, "--hdr-log"),
+        (&settings.profile_out, "--profile-out"),
+    ] {
+        if let Some(path) = path {
+            crate::output::check(path, flag)?;
+        }
+    }
     let live = LiveView::new(quiet);
     let mut observer = live.observer();
     let result = tachy_load::run(&settings, &mut observer, &tachy_process::interrupt::interrupted);
     live.finish();
     let report = result?;
-    write_outputs(&args.output, &report)?;
+    let mut outputs = crate::output::Outputs::new();
+    write_outputs(&args.output, &report, &mut outputs)?;
+    let mut profile_failed = None;
     if let Some(sp) = &report.server_profile
         && sp.samples > 0
     {
-        printer::info(
-            quiet || args.output.json,
-            &format!("server profile written to {} (view it with `tachy profile show {}`)", sp.path, sp.path),
-        );
+        match sp.notes.iter().find(|n| n.starts_with("cannot write the profile")) {
+            Some(note) => profile_failed = Some(format!("server profile {}: {note}", sp.path)),
+            None => printer::info(
+                quiet || args.output.json,
+                &format!("server profile written to {} (view it with `tachy profile show {}`)", sp.path, sp.path),
+            ),
+        }
+    }
+    outputs.finish()?;
+    if let Some(msg) = profile_failed {
+        bail!("{msg}");
     }
     Ok(verdict(&report))
 }
@@ -62,18 +82,20 @@ fn verdict(report: &LoadReport) -> ExitStatus {
     if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure }
 }
 
-/// Writes the exports and prints the report (text or JSON).
-fn write_outputs(out: &LoadOutputArgs, report: &LoadReport) -> Result<()> {
+/// Writes the exports and prints the report (text or JSON); a failed export is kept and
+/// reported after the report was printed.
+fn write_outputs(out: &LoadOutputArgs, report: &LoadReport, outputs: &mut crate::output::Outputs) -> Result<()> {
     let json = render::json(report)?;
     if let Some(path) = &out.export_json {
-        std::fs::write(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+        outputs.write(path, json.as_bytes());
     }
     if let Some(path) = &out.export_csv {
-        let csv = render::timeline_csv(report)?;
-        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+        outputs.write(path, &render::timeline_csv(report)?);
     }
     if let Some(path) = &out.hdr_log {
-        tachy_load::hdr_log::write(report, path)?;
+        let bytes = tachy_load::hdr_log::render(report)
+            .map_err(|e| anyhow::anyhow!("cannot render the HdrHistogram log: {e}"))?;
+        outputs.write(path, &bytes);
     }
     if out.json {
         printer::stdout(json.as_bytes())
@@ -87,8 +109,19 @@ fn merge(args: &LoadMergeArgs) -> Result<ExitStatus> {
     let slos = args.slo.iter().map(|s| Slo::parse(s)).collect::<Result<Vec<_>, _>>()?;
     let parts =
         args.files.iter().map(|p| tachy_load::merge::read(p).map(|r| (p.clone(), r))).collect::<Result<Vec<_>, _>>()?;
+    for (path, flag) in [
+        (&args.output.export_json, "--export-json"),
+        (&args.output.export_csv, "--export-csv"),
+        (&args.output.hdr_log, "--hdr-log"),
+    ] {
+        if let Some(path) = path {
+            crate::output::check(path, flag)?;
+        }
+    }
     let report = tachy_load::merge::merge(&parts, &slos)?;
-    write_outputs(&args.output, &report)?;
+    let mut outputs = crate::output::Outputs::new();
+    write_outputs(&args.output, &report, &mut outputs)?;
+    outputs.finish()?;
     Ok(if report.slos_passed() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
@@ -98,7 +131,12 @@ fn header(h: &str) -> Result<(String, String)> {
     };
     let k = k.trim();
     if k.is_empty() || !k.bytes().all(|b| b.is_ascii_graphic()) {
-        bail!("header '{h}' has an invalid name");
+        bail!("header {h:?} has an invalid name: a name is visible ASCII without spaces");
+    }
+    if let Some(b) = v.bytes().find(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        bail!(
+            "header {h:?} has a control character ({b:#04x}) in its value: CR, LF and other control bytes are not allowed in HTTP headers"
+        );
     }
     Ok((k.to_string(), v.trim().to_string()))
 }

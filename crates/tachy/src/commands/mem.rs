@@ -22,13 +22,15 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     if args.command.is_empty() {
         bail!("no command to profile: write it after --, e.g. `tachy mem -- python3 app.py`");
     }
+    // Fail before a long run, not after it, when a file cannot be written (nothing is created
+    // at the target until the report is complete).
+    let formats = if args.formats.is_empty() { vec![MemFormat::Text] } else { args.formats.clone() };
     if let Some(out) = &args.output {
-        // Fail before a long run, not after it, when the report cannot be written.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out)
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        crate::output::check(out, "-o")?;
+    }
+    let planned = args.output.as_ref().map(|o| strip_json(o)).unwrap_or_else(|| PathBuf::from("tachy-mem-0"));
+    for &format in formats.iter().filter(|f| !matches!(f, MemFormat::Text | MemFormat::Json)) {
+        crate::output::check(&crate::commands::profile::side_file(&planned, format.extension()), "--format")?;
     }
     let mut settings = MemSettings::new(args.command.clone());
     settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes.max(1) };
@@ -41,25 +43,32 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     let outcome = tachy_mem::run(&settings)?;
     let report = &outcome.report;
 
-    let formats = if args.formats.is_empty() { vec![MemFormat::Text] } else { args.formats.clone() };
+    let mut outputs = crate::output::Outputs::new();
     let base = match &args.output {
         Some(out) => {
             let json = render::json(report)?;
-            std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
-            printer::info(quiet, &format!("Wrote the memory report to {}", out.display()));
+            if outputs.write(out, json.as_bytes()) {
+                printer::info(quiet, &format!("Wrote the memory report to {}", out.display()));
+            }
             strip_json(out)
         }
         None => PathBuf::from(format!("tachy-mem-{}", report.pids.first().copied().unwrap_or(0))),
     };
+    let hurried = tachy_process::interrupt::hurry();
     for &format in formats.iter().filter(|f| **f != MemFormat::Text) {
         if format == MemFormat::Json && args.output.is_some() {
             continue;
         }
-        let path = PathBuf::from(format!("{}.{}", base.display(), format.extension()));
+        if hurried && args.output.is_some() {
+            printer::warn(&format!("interrupted twice: {} not written", format_name(format)));
+            continue;
+        }
+        let path = crate::commands::profile::side_file(&base, format.extension());
         match render::render(report, format, false) {
             Ok(bytes) => {
-                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-                printer::info(quiet, &format!("Wrote {} to {}", format_name(format), path.display()));
+                if outputs.write(&path, &bytes) {
+                    printer::info(quiet, &format!("Wrote {} to {}", format_name(format), path.display()));
+                }
             }
             Err(e) => printer::warn(&format!("{}: {e}", format_name(format))),
         }
@@ -67,6 +76,7 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     if formats.contains(&MemFormat::Text) {
         printer::stdout(&render::render(report, MemFormat::Text, color())?)?;
     }
+    outputs.finish()?;
     Ok(verdict(report))
 }
 
@@ -115,7 +125,7 @@ fn show(args: &MemShowArgs, formats: &[MemFormat]) -> Result<ExitStatus> {
                 _ => bail!("give one --format when writing to a file with -o"),
             };
             let bytes = render::render(&report, format, false)?;
-            std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            crate::output::write_atomic(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
         }
         None => {
             let formats = if formats.is_empty() { vec![MemFormat::Text] } else { formats.to_vec() };

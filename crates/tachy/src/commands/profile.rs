@@ -21,6 +21,15 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
         None => {}
     }
     let target = target(&args.sampling, &args.command)?;
+    let formats = formats(&args.render);
+    // Every file this run will write is checked before the run, not after it.
+    let planned = args.output.clone().unwrap_or_else(|| PathBuf::from("profile-0"));
+    if let Some(out) = &args.output {
+        crate::output::check(out, "-o")?;
+    }
+    for &format in formats.iter().filter(|f| !matches!(f, ProfileFormat::Text | ProfileFormat::Json)) {
+        crate::output::check(&side_file(&strip_json(&planned), format.extension()), "-f")?;
+    }
     let mut settings = settings(&args.sampling, target);
     settings.threads = args.threads;
     settings.gil_only = args.gil;
@@ -30,26 +39,35 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
     let outcome = outcome?;
     let profile = &outcome.profile;
 
-    let formats = formats(&args.render);
     let opts = render_options(&args.render);
+    let mut outputs = crate::output::Outputs::new();
     let base = match &args.output {
         Some(out) => {
-            store::save(profile, out)?;
-            printer::info(
-                quiet,
-                &format!("Wrote the profile ({} samples) to {}", profile.total_samples(), out.display()),
-            );
+            if outputs.write(out, &store::to_bytes(profile)?) {
+                printer::info(
+                    quiet,
+                    &format!("Wrote the profile ({} samples) to {}", profile.total_samples(), out.display()),
+                );
+            }
             strip_json(out)
         }
         None => PathBuf::from(format!("profile-{}", profile.meta.pids.first().copied().unwrap_or(0))),
     };
+    // The raw profile is saved first; when hurried (a second Ctrl-C) the extra renderings are
+    // skipped.
+    let hurried = tachy_process::interrupt::hurry();
     for &format in formats.iter().filter(|f| **f != ProfileFormat::Text) {
         if format == ProfileFormat::Json && args.output.is_some() {
             continue;
         }
-        let path = PathBuf::from(format!("{}.{}", base.display(), format.extension()));
-        write(&path, &render::render(profile, format, opts)?)?;
-        printer::info(quiet, &format!("Wrote {} to {}", name(format), path.display()));
+        if hurried && args.output.is_some() {
+            printer::warn(&format!("interrupted twice: {} not written", name(format)));
+            continue;
+        }
+        let path = side_file(&base, format.extension());
+        if outputs.write(&path, &render::render(profile, format, opts)?) {
+            printer::info(quiet, &format!("Wrote {} to {}", name(format), path.display()));
+        }
     }
     for note in &outcome.notes {
         printer::warn(note);
@@ -63,6 +81,7 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
     if formats.contains(&ProfileFormat::Text) {
         printer::stdout(&render::render(profile, ProfileFormat::Text, opts)?)?;
     }
+    outputs.finish()?;
     Ok(if profile.meta.end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }
 
@@ -116,12 +135,22 @@ fn name(f: ProfileFormat) -> &'static str {
 
 /// `app.json` -> `app` (the base name other formats are written beside).
 pub(crate) fn strip_json(p: &Path) -> PathBuf {
-    let s = p.display().to_string();
-    PathBuf::from(s.strip_suffix(".json").unwrap_or(&s))
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = p.as_os_str().as_bytes();
+    let stripped = bytes.strip_suffix(b".json").unwrap_or(bytes);
+    PathBuf::from(std::ffi::OsStr::from_bytes(stripped))
+}
+
+/// `base` + `.ext`, keeping the bytes of a file name that is not UTF-8.
+pub(crate) fn side_file(base: &Path, extension: &str) -> PathBuf {
+    let mut name = base.as_os_str().to_os_string();
+    name.push(".");
+    name.push(extension);
+    PathBuf::from(name)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    crate::output::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Guesses a format from an output file name.

@@ -14,6 +14,7 @@ const DEFAULT_TITLE: &str = "tachy report";
 
 /// Runs `tachy report`.
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
+    crate::output::check(&args.output, "-o")?;
     let mut loaded = Vec::with_capacity(args.results.len());
     for path in &args.results {
         let result = results::load(path).map_err(|e| match e {
@@ -25,6 +26,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     }
     let title = args.title.as_deref().unwrap_or(DEFAULT_TITLE);
     let page = html::render(title, &loaded);
-    std::fs::write(&args.output, page).with_context(|| format!("cannot write {}", args.output.display()))?;
+    crate::output::write_atomic(&args.output, page.as_bytes())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
     Ok(ExitStatus::Success)
 }

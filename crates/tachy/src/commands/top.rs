@@ -28,6 +28,9 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     if !(args.refresh.is_finite() && args.refresh >= 0.05) {
         bail!("--refresh must be at least 0.05 seconds, got {}", args.refresh);
     }
+    if let Some(out) = &args.output {
+        crate::output::check(out, "-o")?;
+    }
     let mut settings = super::profile::settings(&args.sampling, super::profile::target(&args.sampling, &args.command)?);
     settings.threads = true;
     settings.live_view = true;
@@ -37,8 +40,10 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     let refresh = Duration::from_secs_f64(args.refresh);
     let end = if tty { interactive(&mut session, refresh)? } else { plain(&mut session, refresh, args.rows)? };
     let outcome = session.finish(end)?;
-    if let Some(out) = &args.output {
-        store::save(&outcome.profile, out)?;
+    let mut outputs = crate::output::Outputs::new();
+    if let Some(out) = &args.output
+        && outputs.write(out, &store::to_bytes(&outcome.profile)?)
+    {
         printer::info(
             false,
             &format!("Saved the session ({} samples) to {}", outcome.profile.total_samples(), out.display()),
@@ -47,6 +52,7 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     for note in &outcome.notes {
         printer::warn(note);
     }
+    outputs.finish()?;
     Ok(if end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }
 

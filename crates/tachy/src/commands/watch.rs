@@ -60,13 +60,17 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
     settings.prometheus = args.prometheus.clone().or(config.prometheus);
     settings.on_alert = args.on_alert.clone().or(config.on_alert);
 
+    if let Some(path) = &args.plot {
+        crate::output::check(path, "--plot")?;
+    }
     let open = |p: &Path| -> Result<BufWriter<File>> {
         Ok(BufWriter::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?))
     };
     let mut csv = args.csv.as_deref().map(open).transpose()?;
-    if let Some(w) = csv.as_mut() {
-        w.write_all(render::csv_header().as_bytes())?;
-        w.flush()?;
+    if let (Some(w), Some(path)) = (csv.as_mut(), args.csv.as_deref()) {
+        w.write_all(render::csv_header().as_bytes())
+            .and_then(|()| w.flush())
+            .with_context(|| format!("cannot write {} (--csv)", path.display()))?;
     }
     let jsonl = args.jsonl.as_deref().map(open).transpose()?;
     let live = !quiet && std::io::stderr().is_terminal();
@@ -77,12 +81,13 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
         printer::warn(&format!("writing the timeline failed: {e}"));
     }
     let report = report?;
+    let mut outputs = crate::output::Outputs::new();
     if let Some(path) = &args.plot {
         let thresholds: Vec<(String, f64, String)> =
             alerts.iter().map(|a| (a.expr.clone(), a.threshold, a.unit.to_string())).collect();
-        std::fs::write(path, render::plot(&report, &thresholds))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        printer::info(quiet || args.json, &format!("Wrote the plot to {}", path.display()));
+        if outputs.write(path, render::plot(&report, &thresholds).as_bytes()) {
+            printer::info(quiet || args.json, &format!("Wrote the plot to {}", path.display()));
+        }
     }
     if args.json {
         printer::stdout(render::json(&report)?.as_bytes())?;
@@ -91,6 +96,7 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
             render::text(&report, std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()).as_bytes(),
         )?;
     }
+    outputs.finish()?;
     Ok(if report.end == tachy_report::watch::WatchEnd::Interrupted {
         ExitStatus::Interrupted
     } else if report.quiet() {
