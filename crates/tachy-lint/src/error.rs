@@ -27,6 +27,12 @@ pub enum LintError {
     /// The profile given with `--profile` could not be used.
     #[error("{0}")]
     Profile(String),
+    /// An `--exclude` or `per-file-ignores` pattern is not a valid glob.
+    #[error("{0}; write a glob such as 'tests/**', '*.pyi' or a folder name")]
+    BadGlob(String),
+    /// The worker threads could not be started.
+    #[error("cannot start the lint threads: {0}")]
+    Threads(String),
     /// A fixed file could not be written.
     #[error("cannot write the fixed {}: {source}", path.display())]
     Write {

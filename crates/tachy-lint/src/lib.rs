@@ -145,6 +145,51 @@ pub struct FileCheck {
     pub syntax_error: Option<(TextSize, String)>,
 }
 
+/// The deepest expression nesting analysed. Deeper expressions (generated code such as a
+/// `1+1+...` chain of 20,000 terms) would exhaust the stack of the recursive walks; such a file
+/// is reported as not lintable and the rest of the project is linted.
+pub const MAX_NESTING: usize = 5_000;
+
+/// Stack size of the threads that parse and check files: deep but legal code (thousands of
+/// nested brackets or chained operators below [`MAX_NESTING`]) needs more than rayon's 2 MiB.
+const CHECK_STACK: usize = 256 << 20;
+
+/// An upper bound of the expression nesting of each logical line, from the tokens alone (no
+/// tree is built, so nothing recursive runs). Within a bracket level, every operator, keyword
+/// operator and attribute dot since the last separator (`,` `:` `=`) can add a level, and an
+/// opening bracket adds one to what surrounds it: `1+1+...+1` nests as deep as it has terms,
+/// a flat list `[-1, -2, ...]` of any length does not. Returns the largest over the file.
+pub fn nesting_bound(source: &str) -> usize {
+    use ruff_python_ast::token::TokenKind as T;
+    let mut lexer = ruff_python_parser::lexer::lex(source, ruff_python_parser::Mode::Module);
+    // (depth at the level's start, depth now) per open bracket level.
+    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut max = 0usize;
+    loop {
+        let kind = lexer.next_token();
+        let top = levels.len() - 1;
+        match kind {
+            T::EndOfFile => break,
+            T::Newline | T::Semi => levels = vec![(0, 0)],
+            T::Lpar | T::Lsqb | T::Lbrace => {
+                let d = levels[top].1 + 1;
+                levels.push((d, d));
+                max = max.max(d);
+            }
+            T::Rpar | T::Rsqb | T::Rbrace if levels.len() > 1 => {
+                levels.pop();
+            }
+            T::Comma | T::Colon | T::Equal | T::ColonEqual | T::Rarrow => levels[top].1 = levels[top].0,
+            k if k.is_operator() || k.is_keyword() => {
+                levels[top].1 += 1;
+                max = max.max(levels[top].1);
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Checks one source text (the unit the tests use).
 pub fn check_source(source: &str, module: &str, is_package: bool, rules: RuleSet) -> FileCheck {
     let parsed = ruff_python_parser::parse_unchecked_source(source, ruff_python_ast::PySourceType::Python);
@@ -183,7 +228,7 @@ pub fn lint_source(source: &str, rules: RuleSet) -> Vec<Diagnostic> {
 
 /// Runs the linter.
 pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
-    let excludes = Excludes::new(&settings.exclude).map_err(LintError::UnknownSelector)?;
+    let excludes = Excludes::new(&settings.exclude).map_err(LintError::BadGlob)?;
     let (files, problems) = discover::discover(&settings.paths, &excludes)?;
     let mut errors: Vec<FileError> = problems
         .into_iter()
@@ -191,7 +236,11 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
         .collect();
 
     let rules = settings.rules;
-    let results: Vec<Result<Checked, FileError>> = files
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(CHECK_STACK)
+        .build()
+        .map_err(|e| LintError::Threads(e.to_string()))?;
+    let results: Vec<Result<Checked, FileError>> = pool.install(|| files
         .into_par_iter()
         .map(|file| {
             let bytes = std::fs::read(&file.path).map_err(|e| FileError {
@@ -209,11 +258,22 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
                 ),
                 location: None,
             })?;
+            let depth = nesting_bound(&source);
+            if depth > MAX_NESTING {
+                return Err(FileError {
+                    path: display(&file.path),
+                    kind: FileErrorKind::TooComplex,
+                    message: format!(
+                        "not lintable: a statement chains or nests up to {depth} operators and brackets (the limit is {MAX_NESTING}); the rest was linted"
+                    ),
+                    location: None,
+                });
+            }
             let FileCheck { diagnostics, facts, deferred, syntax_error } =
                 check_source(&source, &file.module, file.is_package, rules);
             Ok(Checked { file, source, diagnostics, deferred, facts, syntax_error })
         })
-        .collect();
+        .collect());
 
     let mut checked = Vec::with_capacity(results.len());
     for r in results {
@@ -233,7 +293,7 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
         .iter()
         .map(|(glob, set)| Excludes::new(std::slice::from_ref(glob)).map(|e| (e, *set)))
         .collect::<Result<_, _>>()
-        .map_err(LintError::UnknownSelector)?;
+        .map_err(LintError::BadGlob)?;
 
     let cost = settings.profile.as_ref().map(|(_, p)| cost::CostIndex::new(p));
     let mut report = LintReport {
@@ -430,5 +490,21 @@ mod tests {
         assert_eq!(li.location(src, TextSize::new(0)), Location { line: 1, column: 1 });
         assert_eq!(li.location(src, TextSize::new(9)), Location { line: 2, column: 3 });
         assert_eq!(li.line_text(src, 2), "bé = 2");
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_chains_and_brackets_not_flat_lists() {
+        let chain = format!("x = {}1\n", "1+".repeat(9_999));
+        assert!(nesting_bound(&chain) >= 9_999);
+        let flat = format!("x = [{}]\n", (0..50_000).map(|i| format!("-{i}")).collect::<Vec<_>>().join(", "));
+        assert!(nesting_bound(&flat) < 10, "{}", nesting_bound(&flat));
+        let parens = format!("x = {}1{}\n", "(".repeat(300), ")".repeat(300));
+        assert!((300..310).contains(&nesting_bound(&parens)));
+        assert!(nesting_bound("def f(a, b=1):\n    return a.b.c + b\n") < 10);
     }
 }

@@ -256,6 +256,9 @@ fn stop_child(child: &mut Child) -> Option<std::process::ExitStatus> {
     child.wait().ok()
 }
 
+/// The longest a wait between rounds goes without looking at Ctrl-C and the duration.
+const WAKE_EVERY: Duration = Duration::from_millis(50);
+
 /// Multipliers of the sampling interval, uniform in [0.5, 1.5): the mean rate is exact, and
 /// programs that do something periodically cannot line up with the samples (aliasing).
 struct Jitter(u64);
@@ -359,11 +362,14 @@ pub struct Session {
 impl Session {
     /// Launches or attaches to the target and waits until its interpreter is readable.
     pub fn start(settings: &ProfileSettings) -> Result<Session, ProfileError> {
-        if !(settings.rate.is_finite() && settings.rate > 0.0 && settings.rate <= 10_000.0) {
+        if !(settings.rate.is_finite() && settings.rate >= 1.0 && settings.rate <= 10_000.0) {
             return Err(ProfileError::InvalidSetting(format!(
                 "--rate must be between 1 and 10000 samples per second, got {}",
                 settings.rate
             )));
+        }
+        if settings.duration.is_some_and(|d| d.is_zero()) {
+            return Err(ProfileError::InvalidSetting("--duration must be above 0 (e.g. 10s)".into()));
         }
         if settings.native && !cfg!(feature = "unwind") {
             return Err(ProfileError::NativeUnsupported);
@@ -463,6 +469,21 @@ impl Session {
         self.start.elapsed()
     }
 
+    /// Sleeps until `deadline` in slices of at most [`WAKE_EVERY`], so that Ctrl-C and the end
+    /// of `--duration` are seen at once whatever the rate.
+    fn sleep_until(&self, deadline: Instant) {
+        loop {
+            let now = Instant::now();
+            if now >= deadline
+                || interrupt::interrupted()
+                || self.settings.duration.is_some_and(|d| now.duration_since(self.start) >= d)
+            {
+                return;
+            }
+            std::thread::sleep((deadline - now).min(WAKE_EVERY));
+        }
+    }
+
     /// Takes one sampling round, then sleeps until the next deadline. Returns why sampling
     /// should stop, or `None` to go on.
     pub fn step(&mut self) -> Option<EndReason> {
@@ -518,7 +539,7 @@ impl Session {
         self.next += self.interval.mul_f64(self.jitter.next());
         let now = Instant::now();
         if self.next > now {
-            std::thread::sleep(self.next - now);
+            self.sleep_until(self.next);
         } else {
             self.late += 1;
             if now.duration_since(self.next) > self.interval {
@@ -675,6 +696,9 @@ mod tests {
         let mut s = ProfileSettings::new(Target::Pid(1));
         s.rate = 0.0;
         assert!(run(&s, &mut NoProgress).unwrap_err().to_string().contains("--rate"));
+        // Below one sample a second the next round would be minutes away.
+        s.rate = 0.5;
+        assert!(run(&s, &mut NoProgress).unwrap_err().to_string().contains("between 1 and 10000"));
     }
 
     #[test]

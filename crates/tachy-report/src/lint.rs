@@ -192,6 +192,9 @@ pub enum FileErrorKind {
     Io,
     /// The file is not valid UTF-8.
     Encoding,
+    /// An expression nests too deeply to analyse (e.g. a generated `1+1+...` of thousands of
+    /// terms); the file is skipped and the rest is linted.
+    TooComplex,
 }
 
 /// How many findings one rule produced.

@@ -61,6 +61,12 @@ fn the_sample_project_passes_and_writes_every_output() {
     let p = dir.path();
     let summary = p.join("step-summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
+    // Like every other output, a missing folder is refused before any budget runs.
+    let refused = tachy().current_dir(p).args(["check", "--report", "out/report.html"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the folder out does not exist"));
+    assert!(!p.join("out").exists() && !p.join(".tachy/history").exists(), "nothing ran");
+    std::fs::create_dir(p.join("out")).unwrap();
     let out = tachy()
         .current_dir(p)
         .args([

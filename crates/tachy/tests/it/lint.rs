@@ -318,3 +318,25 @@ fn blocking_helper_in_another_file_is_reported_at_the_coroutine() {
     let msg = f["message"].as_str().unwrap();
     assert!(msg.contains("slow_read") && msg.contains("time.sleep"), "names the chain: {msg}");
 }
+
+#[test]
+fn one_pathological_file_is_reported_and_the_rest_is_linted() {
+    // A generated `1+1+...` of 20,000 terms (40 KB) used to overflow a worker's stack and abort
+    // the whole run; 4,000 terms is deep but lintable.
+    let huge = format!("x = {}1\n", "1+".repeat(20_000));
+    let deep = format!("y = {}1\n", "1+".repeat(4_000));
+    let dir = project(&[("gen/huge.py", &huge), ("gen/deep.py", &deep), ("app/render.py", SLOW)]);
+    let (code, v) = lint_json(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["findings"][0]["code"], "TA101", "{v}");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["kind"], "too-complex", "{v}");
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("huge.py"), "{v}");
+    // A bad --exclude glob is called a bad glob, not an unknown rule selector.
+    let out = tachy().current_dir(dir.path()).args(["lint", "--exclude", "["]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad glob `[`") && !stderr.contains("selector"), "{stderr}");
+}

@@ -452,3 +452,39 @@ fn native_frames_appear_with_native() {
     assert!(files.iter().any(|f| f.contains(".so")), "native frames name their shared library: {files:?}");
     assert!(files.iter().any(|f| f.ends_with("weighted.py")), "Python frames stay: {files:?}");
 }
+
+#[test]
+fn a_rate_below_one_is_refused_and_every_wait_ends_with_the_duration() {
+    for rate in ["0.001", "0.5"] {
+        let out = tachy()
+            .args(["profile", "--rate", rate, "-d", "1s", "--"])
+            .arg(python())
+            .arg(fixture("long_running.py"))
+            .arg(std::env::temp_dir().join("tachy-never-created"))
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--rate must be between 1 and 10000"), "{stderr}");
+    }
+    // At the slowest accepted rate a round is up to 1.5 s away: -d 1s still ends the run, and
+    // the profile is written.
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("slow.json");
+    let started = std::time::Instant::now();
+    let out = tachy()
+        .args(["profile", "-q", "--rate", "1", "-d", "1s", "-o"])
+        .arg(&out_path)
+        .arg("--")
+        .arg(python())
+        .arg(fixture("long_running.py"))
+        .arg(dir.path().join("started"))
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out_path.exists());
+    // A bound against the old hang (a round minutes away), not a timing assertion.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -91,6 +91,7 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, r: &LintReport, dept
                     FileErrorKind::SyntaxError => "syntax error",
                     FileErrorKind::Io => "unreadable",
                     FileErrorKind::Encoding => "not UTF-8",
+                    FileErrorKind::TooComplex => "too deeply nested",
                 };
                 Row::with(
                     Verdict::Error,
