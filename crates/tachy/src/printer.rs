@@ -7,11 +7,56 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tachy_bench::{BenchCommand, Observer};
 
 /// Writes `bytes` to stdout; a broken pipe comes back as an error that `main` treats as success.
+/// Control characters are escaped ([`terminal_safe`]): names, locals and command lines come
+/// from the profiled program, which must not be able to drive the user's terminal.
 pub fn stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes)?;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.write_all(terminal_safe(text).as_bytes())?,
+        // Binary output (pprof) is only written to files and pipes, never escaped.
+        Err(_) => out.write_all(bytes)?,
+    }
     out.flush()?;
     Ok(())
+}
+
+/// `text` with every control character but newline and tab written as a visible escape
+/// (`\x1b`, `\r`, `\u{9b}`), except the colour codes tachy itself emits (SGR: `ESC [ digits ;
+/// m`), so that no string read from a target (a function name, a local's repr, a command line)
+/// can clear the screen, move the cursor, retitle the terminal or overwrite a line.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_sgr = |rest: &str| {
+        let body = rest.strip_prefix('[').unwrap_or("");
+        let end = body.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+        end.is_some_and(|e| body[e..].starts_with('m')).then(|| 1 + end.unwrap_or(0) + 1)
+    };
+    let needs = |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}';
+    if !text.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while let Some(c) = text[i..].chars().next() {
+        let len = c.len_utf8();
+        if c == '\u{1b}'
+            && let Some(n) = is_sgr(&text[i + 1..])
+        {
+            out.push_str(&text[i..i + 1 + n]);
+            i += 1 + n;
+            continue;
+        }
+        if needs(c) {
+            match c {
+                '\r' => out.push_str("\\r"),
+                c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+                c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            }
+        } else {
+            out.push(c);
+        }
+        i += len;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// True when the error chain is a broken pipe on our own output.
@@ -23,7 +68,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Prints one error line: `tachy: error: what: why`.
 #[allow(clippy::print_stderr)]
 pub fn error(err: &anyhow::Error) {
-    eprintln!("tachy: error: {}", one_line(err));
+    eprintln!("tachy: error: {}", terminal_safe(&one_line(err)));
 }
 
 /// The error chain on one line, each cause once: a cause whose text the message before it
@@ -56,14 +101,14 @@ pub fn io_reason(e: &std::io::Error) -> String {
 /// Prints a warning line to stderr.
 #[allow(clippy::print_stderr)]
 pub fn warn(msg: &str) {
-    eprintln!("tachy: warning: {msg}");
+    eprintln!("tachy: warning: {}", terminal_safe(msg));
 }
 
 /// Prints an informational line to stderr unless quiet.
 #[allow(clippy::print_stderr)]
 pub fn info(quiet: bool, msg: &str) {
     if !quiet {
-        eprintln!("{msg}");
+        eprintln!("{}", terminal_safe(msg));
     }
 }
 
@@ -169,5 +214,13 @@ mod tests {
         let err = anyhow::Error::new(std::io::Error::from_raw_os_error(2)).context("cannot read nope.json");
         assert_eq!(one_line(&err), "cannot read nope.json: No such file or directory (os error 2)");
         assert_eq!(io_reason(&std::io::Error::from_raw_os_error(28)), "No space left on device");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_but_colours_kept() {
+        let hostile = "x\u{1b}[2J\u{1b}]0;pwned\u{7}\rFAKE\u{9b}2J";
+        assert_eq!(terminal_safe(hostile), "x\\x1b[2J\\x1b]0;pwned\\x07\\rFAKE\\x9b2J");
+        assert_eq!(terminal_safe("\u{1b}[1;31mred\u{1b}[0m\n\tok"), "\u{1b}[1;31mred\u{1b}[0m\n\tok");
+        assert!(matches!(terminal_safe("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -139,7 +139,7 @@ fn draw(f: &mut Frame, v: &TopView) {
             "tachy top: pid {} (Python {}), {:.1} s, {} samples, {} in the last interval",
             v.pid, v.python_version, v.elapsed_secs, v.samples, v.interval_samples
         )),
-        Line::from(v.thread_summary()),
+        Line::from(crate::printer::terminal_safe(&v.thread_summary()).into_owned()),
         Line::from(format!("sorted by {sort}   keys: o own, t total, n name, q quit")),
     ]);
     f.render_widget(header, head);
@@ -156,8 +156,8 @@ fn draw(f: &mut Frame, v: &TopView) {
             format!("{:5.1}", r.own_all * 100.0),
             format!("{:5.1}", r.total_all * 100.0),
             r.own_samples.to_string(),
-            r.function.clone(),
-            r.location.clone(),
+            crate::printer::terminal_safe(&r.function).into_owned(),
+            crate::printer::terminal_safe(&r.location).into_owned(),
         ])
     });
     let widths = [

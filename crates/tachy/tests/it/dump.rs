@@ -109,3 +109,31 @@ fn tachy_test_kill_children(pid: u32) -> usize {
     }
     kids.len()
 }
+
+#[test]
+fn control_characters_from_the_target_never_reach_the_terminal_raw() {
+    // A program holding a string that would clear the screen, retitle the terminal and
+    // overwrite the line, in a local and in a thread name.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ready");
+    let script = dir.path().join("hostile.py");
+    std::fs::write(
+        &script,
+        "import sys, threading, time\n\
+         def hold(payload):\n    open(sys.argv[1], 'w').close()\n    time.sleep(60)\n\
+         evil = '\\x1b[2J\\x1b]0;pwned\\x07\\rFAKE'\n\
+         t = threading.Thread(target=hold, args=(evil,), name=evil, daemon=True)\n\
+         t.start(); t.join()\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(python()).arg(&script).arg(&marker).spawn().unwrap();
+    assert!(tachy_test::wait_for_file(&marker, Duration::from_secs(60)), "the program never started");
+    let out = tachy().args(["dump", "--locals", "--pid", &child.id().to_string()]).output().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("hold"), "{text}");
+    assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r'), "raw control bytes: {text:?}");
+    assert!(text.contains("\\x1b[2J"), "shown escaped: {text}");
+}
