@@ -63,7 +63,21 @@ fn verdict(report: &LoadReport) -> ExitStatus {
         return ExitStatus::Interrupted;
     }
     let t = &report.totals;
-    if t.requests > 0 && t.responses == 0 {
+    if t.ok == 0 && t.requests == 0 {
+        printer::error(&anyhow::anyhow!(
+            "no request was answered during the run: the server accepted connections but sent nothing back; check the server, or raise -d/--timeout"
+        ));
+        return ExitStatus::Error;
+    }
+    if t.ok == 0 {
+        if t.responses > 0 {
+            let statuses: Vec<String> = t.status_counts.iter().map(|(s, n)| format!("{n} x {s}")).collect();
+            printer::error(&anyhow::anyhow!(
+                "no request succeeded: every response had an unexpected status ({}); check the server's logs, or list the expected statuses (expect_status in a scenario)",
+                statuses.join(", ")
+            ));
+            return ExitStatus::Error;
+        }
         let (class, n) =
             t.error_counts.iter().max_by_key(|(_, n)| **n).map(|(c, n)| (*c, *n)).unwrap_or((ErrorClass::Other, 0));
         let hint = match class {
@@ -210,6 +224,7 @@ fn settings(args: &LoadArgs) -> Result<LoadSettings> {
     for e in &args.slo {
         s.slos.push(Slo::parse(e)?);
     }
+    check_size(&s)?;
     s.profile_pid = args.profile_pid;
     s.profile_rate = args.profile_rate;
     s.profile_out = match (&args.profile_out, &args.output.export_json, args.profile_pid) {
@@ -218,6 +233,53 @@ fn settings(args: &LoadArgs) -> Result<LoadSettings> {
         _ => None,
     };
     Ok(s)
+}
+
+/// The highest open-model rate accepted (requests per second, over all stages).
+const MAX_RATE: f64 = 10_000_000.0;
+
+/// Refuses sizes that cannot be served before anything is allocated: more connections than
+/// this process may open files (each connection is one), or a rate no generator reaches. The
+/// soft file limit is raised to the hard one first, as wrk and oha do.
+fn check_size(s: &LoadSettings) -> Result<()> {
+    let rates =
+        s.rate.into_iter().chain(s.rate.is_some().then(|| s.stages.iter().map(|st| st.target)).into_iter().flatten());
+    for r in rates {
+        if r > MAX_RATE {
+            bail!(
+                "a rate of {r} requests per second cannot be generated (the limit is {MAX_RATE}); lower --rate or the stage target"
+            );
+        }
+    }
+    let wanted = s.max_connections();
+    let limit = raise_open_files_limit();
+    // Leave room for the runtime, the profile and the output files.
+    let usable = limit.saturating_sub(64);
+    if wanted as u64 > usable {
+        bail!(
+            "{wanted} connections need as many open files, but this process may open {limit} (ulimit -n); lower -c (or the stage target) or raise the limit (ulimit -n {})",
+            wanted.saturating_add(64)
+        );
+    }
+    Ok(())
+}
+
+/// Raises the soft limit of open files to the hard limit; returns the soft limit in force.
+fn raise_open_files_limit() -> u64 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit on our own process with a valid pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur
 }
 
 /// `run.json` -> `run.server-PID.json`.

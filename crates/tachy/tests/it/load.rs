@@ -634,3 +634,26 @@ fn load_post_with_headers_body_and_no_keepalive() {
     let out = load(&[&server.url("/"), "-n", "1", "-H", "no colon"]);
     assert_fails_with(&out, "-H 'Authorization");
 }
+
+#[test]
+fn a_run_where_nothing_succeeded_is_an_error() {
+    // Every response is HTTP 500.
+    let server = TestServer::start(Behavior::StatusCycle(vec![500]));
+    let out = load(&[&server.url("/"), "-n", "10", "-c", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("every response had an unexpected status (10 x 500)"), "{}", stderr(&out));
+    // A server that accepts and never answers within the run: an SLO on errors cannot pass it.
+    let hung = TestServer::start(Behavior::Fixed { delay: Duration::from_secs(60), status: 200, body: b"ok".to_vec() });
+    let out = load(&[&hung.url("/"), "-d", "1s", "-c", "1", "--slo", "errors<1%"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no request was answered during the run"), "{}", stderr(&out));
+}
+
+#[test]
+fn sizes_that_cannot_be_served_and_header_injection_are_refused() {
+    let server = TestServer::start(Behavior::ok_after(Duration::ZERO));
+    assert_fails_with(&load(&[&server.url("/"), "-c", "1000000000", "-n", "5"]), "connections need as many open files");
+    assert_fails_with(&load(&[&server.url("/"), "--rate", "1e12", "-d", "1s"]), "cannot be generated");
+    assert_fails_with(&load(&[&server.url("/"), "-n", "1", "-H", "X: a\r\nInjected: 1"]), "control character");
+    assert_eq!(server.requests_seen(), 0, "nothing was sent");
+}
