@@ -28,14 +28,62 @@ pub fn encode(h: &Histogram<u64>) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Decodes [`encode`]'s output; an empty string is an empty histogram.
+/// The largest decompressed histogram accepted (a whole-run histogram of 3 significant digits
+/// up to an hour of microseconds is a few KiB).
+const MAX_DECOMPRESSED: u64 = 16 << 20;
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
+/// Bytes of a V2 header before the counts payload.
+const V2_HEADER: usize = 40;
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+/// Decodes [`encode`]'s output; an empty string is an empty histogram. The sizes a file
+/// declares are checked against the bytes it has before anything is allocated for them (a
+/// crafted 300-byte report must not make tachy allocate gigabytes).
 pub fn decode(s: &str) -> Result<Histogram<u64>, String> {
+    use std::io::Read as _;
     if s.is_empty() {
         return Ok(new(SIGFIG));
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(s).map_err(|e| format!("bad base64: {e}"))?;
+    let v2 = match be32(&bytes, 0) {
+        Some(V2_DEFLATE_COOKIE) => {
+            let len = be32(&bytes, 4).ok_or("bad histogram: truncated header")? as usize;
+            if len > bytes.len() - 8 {
+                return Err(format!("bad histogram: it declares {len} compressed bytes but has {}", bytes.len() - 8));
+            }
+            let mut inner = Vec::new();
+            flate2::read::ZlibDecoder::new(&bytes[8..8 + len])
+                .take(MAX_DECOMPRESSED + 1)
+                .read_to_end(&mut inner)
+                .map_err(|e| format!("bad histogram: {e}"))?;
+            if inner.len() as u64 > MAX_DECOMPRESSED {
+                return Err(format!("bad histogram: larger than {} MiB once decompressed", MAX_DECOMPRESSED >> 20));
+            }
+            inner
+        }
+        Some(V2_COOKIE) => bytes,
+        _ => return Err("bad histogram: not an HdrHistogram V2 serialisation".into()),
+    };
+    if be32(&v2, 0) != Some(V2_COOKIE) {
+        return Err("bad histogram: not an HdrHistogram V2 serialisation".into());
+    }
+    let payload = be32(&v2, 4).ok_or("bad histogram: truncated header")? as usize;
+    if v2.len() < V2_HEADER || payload > v2.len() - V2_HEADER {
+        return Err(format!(
+            "bad histogram: it declares {payload} bytes of counts but has {}",
+            v2.len().saturating_sub(V2_HEADER)
+        ));
+    }
+    let sigfig = be32(&v2, 12).unwrap_or(0);
+    if sigfig > 5 {
+        return Err(format!("bad histogram: {sigfig} significant digits (at most 5)"));
+    }
     let mut h: Histogram<u64> =
-        Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(|e| format!("bad histogram: {e:?}"))?;
+        Deserializer::new().deserialize(&mut v2.as_slice()).map_err(|e| format!("bad histogram: {e:?}"))?;
     h.auto(true);
     Ok(h)
 }
@@ -95,6 +143,22 @@ pub fn buckets(h: &Histogram<u64>) -> Vec<LatencyBucket> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_sizes_beyond_the_data_are_refused_before_allocating() {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        // A compressed payload that claims 2^31-1 bytes.
+        let mut crafted = V2_DEFLATE_COOKIE.to_be_bytes().to_vec();
+        crafted.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
+        crafted.extend_from_slice(&[0u8; 16]);
+        assert!(decode(&b64(&crafted)).unwrap_err().contains("declares 2147483647 compressed bytes"));
+        // An uncompressed header that claims more counts than it carries.
+        let mut inner = V2_COOKIE.to_be_bytes().to_vec();
+        inner.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
+        inner.extend_from_slice(&[0u8; 40]);
+        assert!(decode(&b64(&inner)).unwrap_err().contains("declares 2147483647 bytes of counts"));
+        assert!(decode(&b64(b"garbage!")).unwrap_err().contains("not an HdrHistogram"));
+    }
 
     #[test]
     fn round_trips_and_summarises() {

@@ -97,11 +97,72 @@ fn earliest_start(parts: &[(PathBuf, LoadReport)]) -> String {
         .unwrap_or_default()
 }
 
+/// Checks that a part's counts agree with each other: every ended request is either ok or an
+/// error, responses sit between the two, and the per-status and per-class counts add up.
+fn consistent(path: &Path, what: &str, s: &LoadStats) -> Result<(), LoadError> {
+    let bad = |reason: String| LoadError::BadReport { path: path.into(), reason: format!("{what}: {reason}") };
+    fn sum<K>(m: &BTreeMap<K, u64>) -> Option<u64> {
+        m.values().try_fold(0u64, |a, &b| a.checked_add(b))
+    }
+    if s.ok.checked_add(s.errors) != Some(s.requests) {
+        return Err(bad(format!("{} ok + {} errors is not the {} requests", s.ok, s.errors, s.requests)));
+    }
+    if s.ok > s.responses || s.responses > s.requests {
+        return Err(bad(format!("{} responses for {} requests ({} ok)", s.responses, s.requests, s.ok)));
+    }
+    if sum(&s.status_counts) != Some(s.responses) {
+        return Err(bad(format!("the status counts do not add up to the {} responses", s.responses)));
+    }
+    if sum(&s.error_counts) != Some(s.errors) {
+        return Err(bad(format!("the error counts do not add up to the {} errors", s.errors)));
+    }
+    Ok(())
+}
+
+/// Refuses the same run given twice, and totals that would overflow; notes parts that ran
+/// against different targets.
+fn check_parts(parts: &[(PathBuf, LoadReport)], notes: &mut Vec<String>) -> Result<(), LoadError> {
+    let mut requests = 0u64;
+    for (i, (path, r)) in parts.iter().enumerate() {
+        consistent(path, "totals", &r.totals)?;
+        for e in &r.endpoints {
+            consistent(path, &format!("request '{}'", e.name), &e.stats)?;
+        }
+        requests = requests.checked_add(r.totals.requests).ok_or_else(|| LoadError::BadReport {
+            path: path.clone(),
+            reason: "the request counts of the parts overflow when added".into(),
+        })?;
+        for (other, o) in &parts[..i] {
+            let same_file =
+                std::fs::canonicalize(path).ok().is_some_and(|c| std::fs::canonicalize(other).ok() == Some(c));
+            let same_run = o.started_at == r.started_at
+                && o.totals.requests == r.totals.requests
+                && o.totals.latency_hdr == r.totals.latency_hdr;
+            if same_file || same_run {
+                return Err(LoadError::InvalidSetting(format!(
+                    "{} and {} are the same run: merging it twice would double every count",
+                    other.display(),
+                    path.display()
+                )));
+            }
+        }
+    }
+    let mut urls: Vec<&str> = parts.iter().map(|(_, r)| r.run.url.as_str()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    if urls.len() > 1 {
+        notes.push(format!("the parts ran against different targets: {}", urls.join(", ")));
+    }
+    Ok(())
+}
+
 /// Merges reports; `slos` are evaluated on top of the parts' own SLOs.
 pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport, LoadError> {
     let Some((_, first)) = parts.first() else {
         return Err(LoadError::InvalidSetting("nothing to merge: give at least one report".into()));
     };
+    let mut notes = Vec::new();
+    check_parts(parts, &mut notes)?;
     let offsets = start_offsets(parts);
     let elapsed = parts.iter().zip(&offsets).map(|((_, r), o)| *o as f64 + r.elapsed_secs).fold(0.0, f64::max);
     let mut total = Acc::new(hdr::SIGFIG);
@@ -109,7 +170,6 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
     let mut seconds: BTreeMap<u64, (Acc, u64, Option<f64>)> = BTreeMap::new();
     let mut schedule: Option<ScheduleStats> = None;
     let mut generator = GeneratorCheck::default();
-    let mut notes = Vec::new();
     let mut slo_exprs: Vec<(Option<String>, String)> = Vec::new();
     let mut n_parts = 0;
     let mut interrupted = false;

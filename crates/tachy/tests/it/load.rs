@@ -402,6 +402,47 @@ fn load_merge_adds_up_two_reports() {
     std::fs::write(&bogus, "{\"hello\": 1}\n").unwrap();
     let out = tachy().args(["load", "merge"]).arg(&a).arg(&bogus).timeout(RUN_LIMIT).output().unwrap();
     assert_fails_with(&out, "bogus.json");
+    // The same run twice would double every count.
+    let copy = dir.path().join("copy.json");
+    std::fs::copy(&a, &copy).unwrap();
+    for twice in [&a, &copy] {
+        let out = tachy().args(["load", "merge"]).arg(&a).arg(twice).timeout(RUN_LIMIT).output().unwrap();
+        assert_fails_with(&out, "are the same run");
+    }
+    // Counts that contradict each other (2^64-1 responses for 100 requests).
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    v["totals"]["responses"] = serde_json::json!(u64::MAX);
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, v.to_string()).unwrap();
+    let out = tachy().args(["load", "merge"]).arg(&a).arg(&forged).timeout(RUN_LIMIT).output().unwrap();
+    assert_fails_with(&out, "responses for 100 requests");
+    // A histogram that declares a 2 GiB payload is refused without allocating it.
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    let mut bomb = 0x1c84_9314u32.to_be_bytes().to_vec();
+    bomb.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    bomb.extend_from_slice(&[0u8; 32]);
+    v["totals"]["latency_hdr"] = serde_json::json!(base64_encode(&bomb));
+    std::fs::write(&forged, v.to_string()).unwrap();
+    let out = tachy().args(["load", "merge"]).arg(&a).arg(&forged).timeout(RUN_LIMIT).output().unwrap();
+    assert_fails_with(&out, "declares 2147483647 compressed bytes");
+}
+
+/// Standard base64 (the tests have no base64 crate).
+fn base64_encode(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 #[test]
