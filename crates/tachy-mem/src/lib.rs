@@ -75,6 +75,8 @@ pub struct MemOutcome {
     pub report: MemReport,
     /// Ctrl-C stopped the program.
     pub interrupted: bool,
+    /// How the program ended (`None` when Ctrl-C stopped it).
+    pub exit: Option<ExitInfo>,
 }
 
 fn check_command(command: &[String]) -> Result<(), MemError> {
@@ -204,7 +206,7 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
         max_leak: settings.max_leak,
         hook_failures: failures,
     };
-    Ok(MemOutcome { report: report::build(&parsed, &run), interrupted })
+    Ok(MemOutcome { report: report::build(&parsed, &run), interrupted, exit })
 }
 
 /// How the program ended, for reports.

@@ -47,7 +47,11 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
     for note in &outcome.notes {
         printer::warn(note);
     }
-    Ok(if end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
+    Ok(super::launched_verdict(
+        end == EndReason::Interrupted || tachy_process::interrupt::interrupted(),
+        super::profile::program_failure(&outcome.profile.meta),
+        None,
+    ))
 }
 
 /// One table per refresh on stdout.

@@ -364,6 +364,28 @@ fn subprocesses_are_traced_only_when_asked() {
     assert!(u(&r["totals"]["allocated_bytes"]) < 50 * MIB, "the child is not counted: {}", r["totals"]);
 }
 
+/// A program that raises fails the run (exit 2, one line) even with no budget, so a wrapped
+/// test suite's failure shows in CI; the report is still written; a failed budget is named
+/// on that line and in the report, and Ctrl-C / the program failing take precedence over it.
+#[test]
+fn a_program_that_exits_non_zero_fails_the_run_and_keeps_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fails.py");
+    std::fs::write(&script, "held = bytearray(2_000_000)\nraise ValueError('the test suite failed')\n").unwrap();
+    let (res, r) = mem(dir.path(), &[], python(), &script, &[]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{}", streams(&res));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("tachy: error:")).collect();
+    assert_eq!(errors, ["tachy: error: the program exited with code 1 (its report is still written)"], "{stderr}");
+    assert_eq!((r["end"].as_str(), r["exit_code"].as_i64()), (Some("exited"), Some(1)));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("Peak traced"), "the summary is printed");
+
+    let (res, r) = mem(dir.path(), &["--max-peak", "1MB"], python(), &script, &[]);
+    assert_eq!(res.status.code(), Some(2), "the program's failure comes before the budget's: {}", streams(&res));
+    assert!(String::from_utf8_lossy(&res.stderr).contains("and a budget failed"), "{}", streams(&res));
+    assert_eq!(r["budgets"][0]["passed"], false);
+}
+
 /// Asserts `tachy ARGS` exits 2 with one `tachy: error:` line containing `msg` on stderr.
 fn assert_refused(args: &[&str], msg: &str) {
     let res = tachy().args(args).timeout(Duration::from_secs(120)).output().unwrap();
@@ -402,9 +424,14 @@ fn bad_input_gets_one_clear_line() {
 fn a_killed_program_keeps_what_was_captured() {
     let dir = tempfile::tempdir().unwrap();
     let (res, r) = mem(dir.path(), &[], python(), &fixture("killed.py"), &[]);
-    // The program died by a signal; the capture up to then is still a report, and no budget
-    // failed, so tachy succeeds.
-    assert_eq!(res.status.code(), Some(0), "{}", streams(&res));
+    // The program died by a signal: the capture up to then is still a report, and the run
+    // fails (exit 2) with one line naming the signal.
+    assert_eq!(res.status.code(), Some(2), "{}", streams(&res));
+    assert!(
+        String::from_utf8_lossy(&res.stderr).contains("tachy: error: the program was killed by signal"),
+        "{}",
+        streams(&res)
+    );
     assert_eq!(r["end"], "killed", "{}", streams(&res));
     assert!(r["exit_code"].is_null(), "{}", r["exit_code"]);
     let notes = r["notes"].as_array().unwrap();
