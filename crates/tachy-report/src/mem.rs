@@ -43,10 +43,19 @@ pub struct MemReport {
     pub peak_sites: Vec<Site>,
     /// Allocation sites by bytes allocated over the whole run, largest first.
     pub allocated_sites: Vec<Site>,
-    /// Allocation sites by bytes still live at exit (leaks), largest first.
+    /// Allocation sites by bytes leaked (live at exit, not kept by imports), largest first.
     pub leak_sites: Vec<Site>,
-    /// Estimated bytes still live at exit (sampled allocations never freed).
+    /// Estimated bytes leaked: sampled allocations still live at exit whose stack does not
+    /// pass through an import (the sum of `stacks[].leaked_bytes`). What `--max-leak` checks.
     pub leaked_bytes: u64,
+    /// Estimated bytes still live at exit that were allocated while a module was imported
+    /// (code objects, module globals, import caches): kept by the interpreter by design, not
+    /// counted in `leaked_bytes` (the sum of `stacks[].kept_by_imports_bytes`).
+    #[serde(default)]
+    pub kept_by_imports_bytes: u64,
+    /// Allocation sites by bytes kept by imports, largest first.
+    #[serde(default)]
+    pub import_sites: Vec<Site>,
     /// The C heap, with `--native` (`None` otherwise).
     #[serde(default)]
     pub native: Option<NativeHeap>,
@@ -121,8 +130,13 @@ pub struct StackStat {
     pub peak_bytes: u64,
     /// Estimated bytes allocated here over the run.
     pub allocated_bytes: u64,
-    /// Estimated bytes allocated here and live at exit.
+    /// Estimated bytes allocated here and live at exit, when the stack does not pass through
+    /// an import (0 otherwise: see `kept_by_imports_bytes`).
     pub leaked_bytes: u64,
+    /// Estimated bytes allocated here and live at exit, when the stack passes through an
+    /// import (a frame of `importlib._bootstrap` or `_bootstrap_external`).
+    #[serde(default)]
+    pub kept_by_imports_bytes: u64,
     /// Estimated allocations made here.
     pub allocations: u64,
 }

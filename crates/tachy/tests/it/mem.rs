@@ -364,6 +364,51 @@ fn subprocesses_are_traced_only_when_asked() {
     assert!(u(&r["totals"]["allocated_bytes"]) < 50 * MIB, "the child is not counted: {}", r["totals"]);
 }
 
+/// What imports keep at exit (code objects, module globals, import caches: several MiB for a
+/// dozen stdlib modules) is reported apart and is not a leak: `--max-leak 1MB` holds for a
+/// program that only imports; 20 MiB kept in a global of the main script still fails it.
+#[test]
+fn memory_kept_by_imports_is_not_a_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = fixture("imports.py");
+    let (res, r) = mem(dir.path(), &["--max-leak", "1MB"], python(), &script, &[]);
+    assert_eq!(res.status.code(), Some(0), "{}", streams(&res));
+    assert!(u(&r["leaked_bytes"]) < MIB, "leaked {}:\n{}", r["leaked_bytes"], describe(&r, "leak_sites"));
+    assert!(u(&r["kept_by_imports_bytes"]) > 2 * MIB, "kept by imports {}", r["kept_by_imports_bytes"]);
+    assert!(
+        sites(&r, "import_sites").iter().any(|s| s["function"] == "_compile_bytecode"),
+        "module code is kept by imports:\n{}",
+        describe(&r, "import_sites")
+    );
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(stdout.contains("Kept by imports (not leaks"), "{stdout}");
+
+    let (res, r) = mem(dir.path(), &["--max-leak", "1MB"], python(), &script, &["keep"]);
+    assert_eq!(res.status.code(), Some(1), "{}", streams(&res));
+    let line = line_of(&script, "kept");
+    assert!(is_site(&sites(&r, "leak_sites")[0], "imports.py", line), "{}", describe(&r, "leak_sites"));
+    assert!(u(&r["leaked_bytes"]) >= 20 * MIB, "{}", r["leaked_bytes"]);
+    let b = &r["budgets"][0];
+    assert_eq!((b["name"].as_str(), b["passed"].as_bool()), (Some("max-leak"), Some(false)), "{b}");
+    assert_eq!(b["measured_bytes"], r["leaked_bytes"], "the budget checks the leak figure");
+}
+
+/// NumPy's import (C extensions and their allocations included, `--native`) is kept by
+/// imports too, not leaked. Needs the test venv.
+#[test]
+fn numpy_import_is_not_a_leak() {
+    let Some(py) = tachy_test::venv_python("numpy") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (res, r) = mem(dir.path(), &["--max-leak", "1MB"], &py, &fixture("imports.py"), &["numpy"]);
+    assert_eq!(res.status.code(), Some(0), "{}\n{}", streams(&res), describe(&r, "leak_sites"));
+    assert!(u(&r["kept_by_imports_bytes"]) > 2 * MIB, "kept by imports {}", r["kept_by_imports_bytes"]);
+    assert!(
+        sites(&r, "import_sites").iter().any(|s| s["file"].as_str().is_some_and(|f| f.contains("numpy"))),
+        "{}",
+        describe(&r, "import_sites")
+    );
+}
+
 /// A program that raises fails the run (exit 2, one line) even with no budget, so a wrapped
 /// test suite's failure shows in CI; the report is still written; a failed budget is named
 /// on that line and in the report, and Ctrl-C / the program failing take precedence over it.
