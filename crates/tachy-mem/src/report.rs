@@ -9,6 +9,7 @@ use tachy_process::ExitInfo;
 use tachy_report::mem::{
     MEM_SCHEMA, MemBudget, MemEnd, MemFrame, MemPoint, MemReport, NativeHeap, Peak, Site, StackStat, Totals,
 };
+use tachy_report::units::Size;
 
 use crate::capture::Capture;
 
@@ -35,9 +36,9 @@ pub struct RunFacts {
     /// Python version of the main process.
     pub python_version: Option<String>,
     /// `--max-peak`.
-    pub max_peak: Option<u64>,
+    pub max_peak: Option<Size>,
     /// `--max-leak`.
-    pub max_leak: Option<u64>,
+    pub max_leak: Option<Size>,
     /// Messages of processes where the hook could not start.
     pub hook_failures: Vec<String>,
 }
@@ -255,21 +256,16 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
     let leaked_bytes = stacks.iter().map(|s| s.leaked_bytes).sum();
     let kept_by_imports_bytes = stacks.iter().map(|s| s.kept_by_imports_bytes).sum();
     let mut budgets = Vec::new();
-    if let Some(limit) = run.max_peak {
-        budgets.push(MemBudget {
-            name: "max-peak".into(),
-            limit_bytes: limit,
-            measured_bytes: traced_peak,
-            passed: traced_peak <= limit,
-        });
-    }
-    if let Some(limit) = run.max_leak {
-        budgets.push(MemBudget {
-            name: "max-leak".into(),
-            limit_bytes: limit,
-            measured_bytes: leaked_bytes,
-            passed: leaked_bytes <= limit,
-        });
+    for (name, limit, measured) in [("max-peak", run.max_peak, traced_peak), ("max-leak", run.max_leak, leaked_bytes)] {
+        if let Some(limit) = limit {
+            budgets.push(MemBudget {
+                name: name.into(),
+                limit_bytes: limit.bytes,
+                measured_bytes: measured,
+                passed: measured <= limit.bytes,
+                units: Some(limit.units),
+            });
+        }
     }
     let end = if run.interrupted {
         notes.insert(0, "interrupted by Ctrl-C: the figures cover the run until then".into());
@@ -327,7 +323,7 @@ mod tests {
     use crate::capture::parse;
     use crate::capture::tests::{Writer, sample};
 
-    fn facts(max_leak: Option<u64>) -> RunFacts {
+    fn facts(max_leak: Option<Size>) -> RunFacts {
         RunFacts {
             command: vec!["python3".into(), "app.py".into()],
             started_at: SystemTime::UNIX_EPOCH,
@@ -367,7 +363,8 @@ mod tests {
         w.stack(2, &[(2, 3, 5)]);
         w.alloc(1, 0x10, 700, 700, 0).alloc(2, 0x20, 200, 200, 1).alloc(3, 0x30, 100, 100, 2);
         w.tag(b'X').u64(4);
-        let r = build(&[parse(&w.0).unwrap()], &facts(Some(150)));
+        let limit = Size { bytes: 150, units: tachy_report::units::SizeUnits::Decimal };
+        let r = build(&[parse(&w.0).unwrap()], &facts(Some(limit)));
         assert_eq!((r.leaked_bytes, r.kept_by_imports_bytes), (100, 900));
         assert_eq!(r.leak_sites.len(), 1);
         assert_eq!((r.leak_sites[0].file.as_str(), r.leak_sites[0].line), ("/app/main.py", 5));
@@ -389,8 +386,8 @@ mod tests {
             interrupted: false,
             max_rss_bytes: 8192,
             python_version: Some("3.11.7".into()),
-            max_peak: Some(200),
-            max_leak: Some(100),
+            max_peak: Some(Size { bytes: 200, units: Default::default() }),
+            max_leak: Some(Size { bytes: 100, units: Default::default() }),
             hook_failures: vec![],
         };
         let r = build(&[c], &run);

@@ -67,6 +67,18 @@ pub struct MemReport {
     pub notes: Vec<String>,
 }
 
+impl MemBudget {
+    /// The measured bytes in the unit family the limit was written in (`8.39 MB`).
+    pub fn measured_text(&self) -> String {
+        crate::format::size(self.measured_bytes as f64, self.units.unwrap_or_default())
+    }
+
+    /// The limit in the unit family it was written in (`10.0 MB` for `10MB`).
+    pub fn limit_text(&self) -> String {
+        crate::format::size(self.limit_bytes as f64, self.units.unwrap_or_default())
+    }
+}
+
 impl MemReport {
     /// True when every budget held.
     pub fn budgets_passed(&self) -> bool {
@@ -196,4 +208,8 @@ pub struct MemBudget {
     pub measured_bytes: u64,
     /// Whether it held.
     pub passed: bool,
+    /// The unit family the limit was written in (`200MB`: decimal, `200MiB`: binary), in which
+    /// both figures are shown; absent in reports written before it existed (binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<crate::units::SizeUnits>,
 }

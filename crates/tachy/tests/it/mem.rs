@@ -298,6 +298,9 @@ fn budgets_fail_the_run_when_exceeded() {
     assert_eq!(res.status.code(), Some(1), "{}", streams(&res));
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(budget_row(&stdout, "max-peak").contains("FAIL"), "{stdout}");
+    // The limit and the peak read in the unit family written: 100 MB, not 95.4 MiB.
+    assert!(budget_row(&stdout, "max-peak").contains(" 100 MB "), "{stdout}");
+    assert!(budget_row(&stdout, "max-peak").contains(" MB ") && !stdout.contains("95.4 MiB"), "{stdout}");
     let b = &r["budgets"][0];
     assert_eq!(
         (b["name"].as_str(), b["limit_bytes"].as_u64(), b["passed"].as_bool()),
@@ -319,8 +322,10 @@ fn budgets_fail_the_run_when_exceeded() {
     assert!(r["budgets"].as_array().unwrap().iter().any(|b| b["name"] == "max-leak" && b["passed"] == false));
 
     // A binary size parses too: 1GiB holds.
-    let (res, _) = mem(dir.path(), &["--max-peak", "1GiB"], python(), &script, &[]);
+    let (res, r) = mem(dir.path(), &["-f", "text", "--max-peak", "1GiB"], python(), &script, &[]);
     assert_eq!(res.status.code(), Some(0), "{}", streams(&res));
+    assert!(budget_row(&String::from_utf8_lossy(&res.stdout), "max-peak").contains("1.00 GiB"), "{}", streams(&res));
+    assert_eq!(r["budgets"][0]["units"], "binary");
 }
 
 #[test]

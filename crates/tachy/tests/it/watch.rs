@@ -248,6 +248,8 @@ fn a_steady_leak_is_measured_and_its_alerts_fire_and_run_the_hook() {
     assert!(!fired(&r, "rss>100GB"));
     let err = stderr(&out);
     assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("rss>100MB")), "{err}");
+    // The threshold reads as written (decimal MB), not converted to MiB.
+    assert!(err.lines().any(|l| l.contains("rss>100MB") && l.contains("(threshold 100 MB)")), "{err}");
     assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("growth>5MB/h")), "{err}");
 
     // The hook runs asynchronously: wait (bounded) for its lines.

@@ -122,8 +122,8 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, m: &MemReport, depth:
                     Verdict::of(b.passed),
                     vec![
                         escape(&b.name),
-                        escape(&bytes(b.measured_bytes)),
-                        escape(&bytes(b.limit_bytes)),
+                        escape(&b.measured_text()),
+                        escape(&b.limit_text()),
                         format!("<span class=\"verdict\">{}</span>", if b.passed { "pass" } else { "FAIL" }),
                     ],
                 )

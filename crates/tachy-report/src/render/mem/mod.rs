@@ -268,8 +268,15 @@ pub(crate) mod fixture {
                     limit_bytes: 100 * MIB,
                     measured_bytes: 118 * MIB + 300 * 1024,
                     passed: false,
+                    units: None,
                 },
-                MemBudget { name: "max-leak".into(), limit_bytes: 10 * MIB, measured_bytes: 8 * MIB, passed: true },
+                MemBudget {
+                    name: "max-leak".into(),
+                    limit_bytes: 10_000_000,
+                    measured_bytes: 8 * MIB,
+                    passed: true,
+                    units: Some(crate::units::SizeUnits::Decimal),
+                },
             ],
             notes: vec!["process 4243 left no end record: it was killed, its figures stop where it stopped".into()],
         };

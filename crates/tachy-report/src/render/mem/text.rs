@@ -237,13 +237,7 @@ fn budgets(out: &mut String, budgets: &[MemBudget], paint: Paint) {
     let _ = writeln!(out, "    {:<width$}  {:>9}  {:>9}  verdict", "budget", "measured", "limit");
     for b in budgets {
         let verdict = if b.passed { paint.green("PASS") } else { paint.red("FAIL") };
-        let _ = writeln!(
-            out,
-            "    {:<width$}  {:>9}  {:>9}  {verdict}",
-            b.name,
-            bytes(b.measured_bytes),
-            bytes(b.limit_bytes)
-        );
+        let _ = writeln!(out, "    {:<width$}  {:>9}  {:>9}  {verdict}", b.name, b.measured_text(), b.limit_text());
     }
     out.push('\n');
 }
