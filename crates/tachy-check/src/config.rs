@@ -264,7 +264,8 @@ pub struct MemBudget {
     /// Limit on the peak of traced (Python heap) memory, e.g. `"100MB"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_peak: Option<String>,
-    /// Limit on memory still allocated at exit (leaks), e.g. `"10MB"`.
+    /// Limit on memory leaked: still allocated at exit, except what imports keep (module code,
+    /// an imported module's globals, import caches), e.g. `"10MB"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_leak: Option<String>,
     /// Limit on the peak resident set size of the process, e.g. `"150MB"`.

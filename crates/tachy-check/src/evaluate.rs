@@ -32,6 +32,8 @@ fn holds(measured: f64, op: &str, limit: f64) -> bool {
     }
 }
 
+/// One limit check. A size (`bytes`, `bytes/h`) measured against a limit written with a unit
+/// is shown in that unit's family: `22.0 MB` next to `<= 20MB`, `21.0 MiB` next to `<= 20MiB`.
 fn check(
     metric: impl Into<String>,
     measured: f64,
@@ -41,6 +43,11 @@ fn check(
     measured_text: String,
     limit_text: String,
 ) -> LimitCheck {
+    let measured_text = match (unit, units::SizeUnits::of_written(&limit_text)) {
+        ("bytes", Some(family)) => tachy_report::format::size(measured, family),
+        ("bytes/h", Some(family)) => format!("{}/h", tachy_report::format::size(measured, family)),
+        _ => measured_text,
+    };
     LimitCheck {
         metric: metric.into(),
         measured,
@@ -53,17 +60,10 @@ fn check(
     }
 }
 
-/// Decimal megabytes for sizes (limits are written as `100MB`).
+/// A size in decimal units (`22.0 MB`), for figures with no limit to follow; a figure next
+/// to a limit is shown in the limit's family by [`check`].
 pub fn mb(bytes: f64) -> String {
-    if bytes >= 1e9 {
-        format!("{:.2} GB", bytes / 1e9)
-    } else if bytes >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
-    } else if bytes >= 1e3 {
-        format!("{:.1} KB", bytes / 1e3)
-    } else {
-        format!("{bytes:.0} B")
-    }
+    tachy_report::format::size(bytes, units::SizeUnits::Decimal)
 }
 
 fn seconds(s: f64) -> String {
@@ -159,19 +159,22 @@ pub fn load(r: &LoadReport) -> Evaluation {
 /// A memory result against its budget.
 pub fn mem(b: &MemBudget, r: &MemReport) -> Evaluation {
     let mut ev = Evaluation::default();
-    let size =
-        |s: &Option<String>| s.as_deref().and_then(|s| units::parse_size(s).ok().map(|v| (v as f64, s.to_string())));
-    if let Some((limit, text)) = size(&b.max_peak) {
-        let v = r.peak.traced_bytes as f64;
-        ev.checks.push(check("peak", v, "<=", limit, "bytes", mb(v), text));
+    fn size(s: &Option<String>) -> Option<(units::Size, &str)> {
+        s.as_deref().and_then(|s| units::parse_size_written(s).ok().map(|v| (v, s)))
     }
-    if let Some((limit, text)) = size(&b.max_leak) {
-        let v = r.leaked_bytes as f64;
-        ev.checks.push(check("leaked at exit", v, "<=", limit, "bytes", mb(v), text));
-    }
-    if let Some((limit, text)) = size(&b.max_rss) {
-        let v = r.peak.rss_bytes as f64;
-        ev.checks.push(check("peak RSS", v, "<=", limit, "bytes", mb(v), text));
+    // Figures are shown in the family of the limits written (binary when none is).
+    let mut family = units::SizeUnits::Binary;
+    for (name, limit, v) in [
+        ("peak", &b.max_peak, r.peak.traced_bytes),
+        ("leaked at exit", &b.max_leak, r.leaked_bytes),
+        ("peak RSS", &b.max_rss, r.peak.rss_bytes),
+    ] {
+        if let Some((limit, text)) = size(limit) {
+            family = limit.units;
+            let v = v as f64;
+            let shown = tachy_report::format::size(v, limit.units);
+            ev.checks.push(check(name, v, "<=", limit.bytes as f64, "bytes", shown, text.to_string()));
+        }
     }
     if let Some(site) = r.peak_sites.first() {
         ev.notes.push(format!(
@@ -179,7 +182,13 @@ pub fn mem(b: &MemBudget, r: &MemReport) -> Evaluation {
             site.file,
             site.line,
             site.function,
-            mb(site.bytes as f64)
+            tachy_report::format::size(site.bytes as f64, family)
+        ));
+    }
+    if r.kept_by_imports_bytes > 0 && b.max_leak.is_some() {
+        ev.notes.push(format!(
+            "{} live at exit was kept by imports (module code, globals, caches): not counted as leaked",
+            tachy_report::format::size(r.kept_by_imports_bytes as f64, family)
         ));
     }
     ev
@@ -417,6 +426,57 @@ impl ShareLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A memory report: peak 22,020,096 bytes (21.0 MiB, 22.0 MB), leaked 5,000,000, and
+    /// 3 MiB kept by imports.
+    fn mem_report() -> MemReport {
+        serde_json::from_value(serde_json::json!({
+            "schema": "tachy-mem/1", "tachy_version": "0", "command": ["python3", "app.py"],
+            "python_version": null, "pids": [1], "started_at": "2026-01-01T00:00:00Z",
+            "duration_secs": 1.0, "exit_code": 0, "end": "exited", "sample_bytes": 0,
+            "peak": {"traced_bytes": 22_020_096u64, "traced_at_secs": 0.5, "rss_bytes": 40_000_000u64, "rss_at_secs": 0.5},
+            "totals": {"allocations": 1, "allocated_bytes": 1, "samples": 1},
+            "frames": [], "stacks": [], "peak_sites": [], "allocated_sites": [], "leak_sites": [],
+            "leaked_bytes": 5_000_000u64, "kept_by_imports_bytes": 3_145_728u64,
+            "timeline": [], "budgets": [], "notes": []
+        }))
+        .unwrap()
+    }
+
+    fn mem_budget(max_peak: &str, max_leak: Option<&str>) -> MemBudget {
+        let mut toml = format!("command = \"python3 app.py\"\nmax_peak = \"{max_peak}\"\n");
+        if let Some(l) = max_leak {
+            toml.push_str(&format!("max_leak = \"{l}\"\n"));
+        }
+        toml::from_str(&toml).unwrap()
+    }
+
+    #[test]
+    fn sizes_are_shown_in_the_family_of_their_limit() {
+        let ev = mem(&mem_budget("20MB", Some("10MB")), &mem_report());
+        let shown: Vec<(&str, &str)> =
+            ev.checks.iter().map(|c| (c.measured_text.as_str(), c.limit_text.as_str())).collect();
+        assert_eq!(shown, [("22.0 MB", "<= 20MB"), ("5.00 MB", "<= 10MB")]);
+        assert!(ev.notes.iter().any(|n| n.contains("3.15 MB live at exit was kept by imports")), "{:?}", ev.notes);
+
+        let ev = mem(&mem_budget("20MiB", None), &mem_report());
+        assert_eq!((ev.checks[0].measured_text.as_str(), ev.checks[0].limit_text.as_str()), ("21.0 MiB", "<= 20MiB"));
+        // A bare byte count has no family: binary, tachy's default.
+        let ev = mem(&mem_budget("30000000", None), &mem_report());
+        assert_eq!(ev.checks[0].measured_text, "21.0 MiB");
+    }
+
+    #[test]
+    fn sizes_of_other_kinds_follow_their_limit_too() {
+        let c = check("max RSS", 62_914_560.0, "<=", 60e6, "bytes", mb(62_914_560.0), "60MB".into());
+        assert_eq!(c.measured_text, "62.9 MB");
+        let c = check("max RSS", 62_914_560.0, "<=", 60e6, "bytes", mb(62_914_560.0), "60MiB".into());
+        assert_eq!(c.measured_text, "60.0 MiB");
+        let c = check("memory growth", 6e6, "<=", 5e6, "bytes/h", String::new(), "5MB/h".into());
+        assert_eq!(c.measured_text, "6.00 MB/h");
+        let c = check("p95", 0.2, "<=", 0.25, "s", "200 ms".into(), "250ms".into());
+        assert_eq!(c.measured_text, "200 ms", "not a size: left as given");
+    }
 
     #[test]
     fn share_limits_parse() {

@@ -13,6 +13,7 @@ use tachy_report::check::{
     CheckReport, HISTORY_SCHEMA, HistoryEntry, HistoryMetric, HistoryPoint, HistoryReport, MetricSeries, StepChange,
     Verdict,
 };
+use tachy_report::units::SizeUnits;
 use tachy_stats::changepoint;
 
 use crate::error::CheckError;
@@ -45,7 +46,15 @@ pub fn append(dir: &Path, report: &CheckReport) -> Result<(), CheckError> {
         let mut metrics: Vec<HistoryMetric> = Vec::new();
         for c in &budget.checks {
             if c.measured.is_finite() && !metrics.iter().any(|m| m.metric == c.metric) {
-                metrics.push(HistoryMetric { metric: c.metric.clone(), value: c.measured, unit: c.unit.clone() });
+                let size_units = matches!(c.unit.as_str(), "bytes" | "bytes/h")
+                    .then(|| SizeUnits::of_written(&c.limit_text))
+                    .flatten();
+                metrics.push(HistoryMetric {
+                    metric: c.metric.clone(),
+                    value: c.measured,
+                    unit: c.unit.clone(),
+                    size_units,
+                });
             }
         }
         if metrics.is_empty() {
@@ -129,12 +138,16 @@ pub fn read(dir: &Path) -> Result<HistoryReport, CheckError> {
                     budget: entry.budget.clone(),
                     metric: m.metric.clone(),
                     unit: m.unit.clone(),
+                    size_units: None,
                     points: Vec::new(),
                     slope_per_run: None,
                     steps: Vec::new(),
                 });
                 report.series.len() - 1
             });
+            if m.size_units.is_some() {
+                report.series[i].size_units = m.size_units;
+            }
             report.series[i].points.push(HistoryPoint {
                 time: entry.time.clone(),
                 git_commit: entry.git_commit.clone(),
@@ -262,6 +275,29 @@ mod tests {
             ],
             interrupted: false,
         }
+    }
+
+    /// The history shows a size as the check table did: in the family its limit was written
+    /// in (`22.0 MB` for a `20MB` limit, not `21.0 MiB`).
+    #[test]
+    fn history_and_the_check_table_agree_on_size_units() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("h");
+        for (day, peak) in [(1, 21_000_000.0), (2, 22_020_096.0)] {
+            let mut c = check("peak", peak, "bytes");
+            c.limit_text = "<= 20MB".into();
+            c.measured_text = tachy_report::format::size(peak, SizeUnits::Decimal);
+            let mut r = run(day, 0.1);
+            r.budgets = vec![budget("mem", Verdict::Fail, vec![c])];
+            append(&dir, &r).unwrap();
+        }
+        let line = fs::read_to_string(dir.join("mem.jsonl")).unwrap();
+        assert!(line.contains("\"size_units\":\"decimal\""), "{line}");
+        let h = read(&dir).unwrap();
+        assert_eq!(h.series[0].size_units, Some(SizeUnits::Decimal));
+        let text = tachy_report::render::check::history::render(&h, false);
+        assert!(text.contains("21.0 MB") && text.contains("22.0 MB"), "{text}");
+        assert!(!text.contains("MiB"), "{text}");
     }
 
     #[test]
@@ -406,6 +442,7 @@ mod tests {
             budget: "b".into(),
             metric: "m".into(),
             unit: "s".into(),
+            size_units: None,
             points: (0..1001)
                 .map(|i| HistoryPoint { time: format!("t{i}"), git_commit: None, value: 10.0 + 0.5 * f64::from(i) })
                 .collect(),

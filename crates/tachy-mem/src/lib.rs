@@ -19,6 +19,7 @@ use std::time::Duration;
 pub use error::MemError;
 use tachy_process::{ExitInfo, OutputMode, RunError, RunSpec};
 use tachy_report::mem::{MEM_SCHEMA, MemReport};
+use tachy_report::units::Size;
 
 /// The hook library, built by `build.rs`.
 const HOOK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libtachy_mem_hook.so"));
@@ -39,10 +40,10 @@ pub struct MemSettings {
     pub subprocesses: bool,
     /// Period of the memory timeline.
     pub interval: Duration,
-    /// Budget on the traced peak.
-    pub max_peak: Option<u64>,
+    /// Budget on the traced peak (with the unit family it was written in).
+    pub max_peak: Option<Size>,
     /// Budget on the leaked bytes.
-    pub max_leak: Option<u64>,
+    pub max_leak: Option<Size>,
     /// Keep the raw captures in this folder.
     pub keep_captures: Option<PathBuf>,
     /// Extra environment variables for the program.
@@ -75,6 +76,8 @@ pub struct MemOutcome {
     pub report: MemReport,
     /// Ctrl-C stopped the program.
     pub interrupted: bool,
+    /// How the program ended (`None` when Ctrl-C stopped it).
+    pub exit: Option<ExitInfo>,
 }
 
 fn check_command(command: &[String]) -> Result<(), MemError> {
@@ -204,7 +207,7 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
         max_leak: settings.max_leak,
         hook_failures: failures,
     };
-    Ok(MemOutcome { report: report::build(&parsed, &run), interrupted })
+    Ok(MemOutcome { report: report::build(&parsed, &run), interrupted, exit })
 }
 
 /// How the program ended, for reports.

@@ -156,6 +156,10 @@ pub struct HistoryMetric {
     pub value: f64,
     /// The unit, as in [`LimitCheck::unit`].
     pub unit: String,
+    /// For a size, the unit family its limit was written in (`decimal` for `200MB`, `binary`
+    /// for `200MiB`), so the history shows it as the check table did; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_units: Option<crate::units::SizeUnits>,
 }
 
 /// What `tachy check --history` shows: each metric's trend and step changes.
@@ -178,6 +182,9 @@ pub struct MetricSeries {
     pub metric: String,
     /// The unit.
     pub unit: String,
+    /// For a size, the unit family of the latest run's limit (see [`HistoryMetric`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_units: Option<crate::units::SizeUnits>,
     /// The values, oldest first.
     pub points: Vec<HistoryPoint>,
     /// Robust trend: Theil-Sen slope in `unit` per run, when there are 3 runs or more.

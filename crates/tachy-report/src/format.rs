@@ -56,6 +56,38 @@ pub fn bytes(n: u64) -> String {
     if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[i]) }
 }
 
+/// Formats a byte count (signed) in the unit family `units`, three significant digits:
+/// `200 MB`, `22.0 MB`, `1.50 GB` in decimal units; `191 MiB`, `21.0 MiB` in binary ones.
+pub fn size(bytes: f64, units: crate::units::SizeUnits) -> String {
+    if !bytes.is_finite() {
+        return format!("{bytes} B");
+    }
+    let (base, names): (f64, [&str; 5]) = match units {
+        crate::units::SizeUnits::Decimal => (1000.0, ["KB", "MB", "GB", "TB", "PB"]),
+        crate::units::SizeUnits::Binary => (1024.0, ["KiB", "MiB", "GiB", "TiB", "PiB"]),
+    };
+    let sign = if bytes < 0.0 && bytes.abs().round() >= 1.0 { "-" } else { "" };
+    let n = bytes.abs();
+    if n.round() < base {
+        return format!("{sign}{} B", n.round());
+    }
+    let mut v = n / base;
+    let mut i = 0;
+    // Step up when rounding to three digits would print `base` or more (999.9 KB is 1.00 MB).
+    while v.round() >= base && i < names.len() - 1 {
+        v /= base;
+        i += 1;
+    }
+    let digits = if v >= 99.95 {
+        0
+    } else if v >= 9.995 {
+        1
+    } else {
+        2
+    };
+    format!("{sign}{v:.digits$} {}", names[i])
+}
+
 /// Formats a p-value the way papers do: `p < 0.001` or `p = 0.042`.
 pub fn p_value(p: f64) -> String {
     if p < 0.001 { "p < 0.001".to_string() } else { format!("p = {p:.3}") }
@@ -90,6 +122,21 @@ mod tests {
     fn bytes_use_binary_units() {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(9_542_041), "9.1 MiB");
+    }
+
+    #[test]
+    fn sizes_in_the_family_written() {
+        use crate::units::SizeUnits::{Binary, Decimal};
+        assert_eq!(size(200e6, Decimal), "200 MB");
+        assert_eq!(size(200e6, Binary), "191 MiB");
+        assert_eq!(size(22_020_096.0, Decimal), "22.0 MB");
+        assert_eq!(size(22_020_096.0, Binary), "21.0 MiB");
+        assert_eq!(size(60e6, Decimal), "60.0 MB");
+        assert_eq!(size(1.5e9, Decimal), "1.50 GB");
+        assert_eq!(size(999_999.0, Decimal), "1.00 MB");
+        assert_eq!(size(512.0, Decimal), "512 B");
+        assert_eq!(size(-5e6, Decimal), "-5.00 MB");
+        assert_eq!(size(1024.0 * 1024.0, Binary), "1.00 MiB");
     }
 
     #[test]

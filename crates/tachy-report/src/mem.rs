@@ -43,10 +43,19 @@ pub struct MemReport {
     pub peak_sites: Vec<Site>,
     /// Allocation sites by bytes allocated over the whole run, largest first.
     pub allocated_sites: Vec<Site>,
-    /// Allocation sites by bytes still live at exit (leaks), largest first.
+    /// Allocation sites by bytes leaked (live at exit, not kept by imports), largest first.
     pub leak_sites: Vec<Site>,
-    /// Estimated bytes still live at exit (sampled allocations never freed).
+    /// Estimated bytes leaked: sampled allocations still live at exit whose stack does not
+    /// pass through an import (the sum of `stacks[].leaked_bytes`). What `--max-leak` checks.
     pub leaked_bytes: u64,
+    /// Estimated bytes still live at exit that were allocated while a module was imported
+    /// (code objects, module globals, import caches): kept by the interpreter by design, not
+    /// counted in `leaked_bytes` (the sum of `stacks[].kept_by_imports_bytes`).
+    #[serde(default)]
+    pub kept_by_imports_bytes: u64,
+    /// Allocation sites by bytes kept by imports, largest first.
+    #[serde(default)]
+    pub import_sites: Vec<Site>,
     /// The C heap, with `--native` (`None` otherwise).
     #[serde(default)]
     pub native: Option<NativeHeap>,
@@ -56,6 +65,18 @@ pub struct MemReport {
     pub budgets: Vec<MemBudget>,
     /// Remarks for the user (partial capture, missing child captures, ...).
     pub notes: Vec<String>,
+}
+
+impl MemBudget {
+    /// The measured bytes in the unit family the limit was written in (`8.39 MB`).
+    pub fn measured_text(&self) -> String {
+        crate::format::size(self.measured_bytes as f64, self.units.unwrap_or_default())
+    }
+
+    /// The limit in the unit family it was written in (`10.0 MB` for `10MB`).
+    pub fn limit_text(&self) -> String {
+        crate::format::size(self.limit_bytes as f64, self.units.unwrap_or_default())
+    }
 }
 
 impl MemReport {
@@ -121,8 +142,13 @@ pub struct StackStat {
     pub peak_bytes: u64,
     /// Estimated bytes allocated here over the run.
     pub allocated_bytes: u64,
-    /// Estimated bytes allocated here and live at exit.
+    /// Estimated bytes allocated here and live at exit, when the stack does not pass through
+    /// an import (0 otherwise: see `kept_by_imports_bytes`).
     pub leaked_bytes: u64,
+    /// Estimated bytes allocated here and live at exit, when the stack passes through an
+    /// import (a frame of `importlib._bootstrap` or `_bootstrap_external`).
+    #[serde(default)]
+    pub kept_by_imports_bytes: u64,
     /// Estimated allocations made here.
     pub allocations: u64,
 }
@@ -182,4 +208,8 @@ pub struct MemBudget {
     pub measured_bytes: u64,
     /// Whether it held.
     pub passed: bool,
+    /// The unit family the limit was written in (`200MB`: decimal, `200MiB`: binary), in which
+    /// both figures are shown; absent in reports written before it existed (binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<crate::units::SizeUnits>,
 }

@@ -1,7 +1,51 @@
 //! Reading human quantities shared by the command line and config files: durations (`3s`,
-//! `500ms`), sizes (`500MB`, `256KiB`), percentages (`5%`) and growth rates (`5MB/h`).
+//! `500ms`), sizes (`500MB`, `256KiB`) with the unit family they were written in, percentages
+//! (`5%`) and growth rates (`5MB/h`).
 
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The family of size units a value was written in, so figures shown next to it read alike:
+/// a limit written `200MB` is shown as `200 MB` (not `191 MiB`), and so is what was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeUnits {
+    /// `KB`, `MB`, `GB`, `TB`: powers of 1000.
+    Decimal,
+    /// `KiB`, `MiB`, `GiB`, `TiB`: powers of 1024 (tachy's default, and for bare byte counts).
+    #[default]
+    Binary,
+}
+
+impl SizeUnits {
+    /// The family of the size unit after the last number of `text` (`200MB`, `<= 1.5 GiB`,
+    /// `rss>60MB`, `5MB/h`); `None` when that number has no size unit (`4096`, `200 ms`).
+    pub fn of_written(text: &str) -> Option<SizeUnits> {
+        let end = text.rfind(|c: char| c.is_ascii_digit())?;
+        let unit = text[end + 1..].trim_start().split(['/', ' ']).next().unwrap_or("").to_ascii_lowercase();
+        match unit.as_str() {
+            "k" | "kb" | "m" | "mb" | "g" | "gb" | "t" | "tb" => Some(SizeUnits::Decimal),
+            "ki" | "kib" | "mi" | "mib" | "gi" | "gib" | "ti" | "tib" => Some(SizeUnits::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// A size as the user wrote it: its bytes and the unit family to show it (and what is
+/// compared with it) in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Bytes.
+    pub bytes: u64,
+    /// The family it was written in ([`SizeUnits::Binary`] for a bare byte count).
+    pub units: SizeUnits,
+}
+
+/// Parses a size like [`parse_size`] and remembers its unit family.
+pub fn parse_size_written(s: &str) -> Result<Size, String> {
+    Ok(Size { bytes: parse_size(s)?, units: SizeUnits::of_written(s).unwrap_or_default() })
+}
 
 /// Parses `3s`, `500ms`, `2m`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -88,6 +132,21 @@ mod tests {
         assert_eq!(parse_size("4096").unwrap(), 4096);
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5XB").unwrap_err().contains("unknown unit"));
+    }
+
+    #[test]
+    fn sizes_remember_their_unit_family() {
+        let d = parse_size_written("200MB").unwrap();
+        assert_eq!((d.bytes, d.units), (200_000_000, SizeUnits::Decimal));
+        let b = parse_size_written("1.5 GiB").unwrap();
+        assert_eq!((b.bytes, b.units), (1_610_612_736, SizeUnits::Binary));
+        assert_eq!(parse_size_written("4096").unwrap().units, SizeUnits::Binary);
+        assert_eq!(SizeUnits::of_written("<= 60mb"), Some(SizeUnits::Decimal));
+        assert_eq!(SizeUnits::of_written("rss>60MB"), Some(SizeUnits::Decimal));
+        assert_eq!(SizeUnits::of_written("growth>5MiB/h"), Some(SizeUnits::Binary));
+        assert_eq!(SizeUnits::of_written("<= 200 ms"), None);
+        assert_eq!(SizeUnits::of_written("<= 4096"), None);
+        assert_eq!(SizeUnits::of_written("fds>1000"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-pub use tachy_report::units::{parse_duration, parse_size};
+pub use tachy_report::units::{parse_duration, parse_size, parse_size_written};
 
 /// tachy: the performance toolkit for Python, in one fast binary.
 #[derive(Debug, Parser)]
@@ -278,12 +278,12 @@ pub struct MemArgs {
     pub interval: std::time::Duration,
 
     /// Exit 1 when the peak traced memory exceeds SIZE (e.g. 500MB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_peak: Option<u64>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_written)]
+    pub max_peak: Option<tachy_report::units::Size>,
 
     /// Exit 1 when the memory still allocated at exit exceeds SIZE (e.g. 10MB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_leak: Option<u64>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_written)]
+    pub max_leak: Option<tachy_report::units::Size>,
 
     /// Keep the raw captures (`<pid>.tmc`, see docs/mem-format.md) in DIR.
     #[arg(long, value_name = "DIR")]

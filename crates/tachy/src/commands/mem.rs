@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use tachy_mem::MemSettings;
+use tachy_process::ExitInfo;
 use tachy_report::mem::{MemEnd, MemReport};
 use tachy_report::render::mem::{self as render, MemFormat};
 
@@ -77,17 +78,14 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
         printer::stdout(&render::render(report, MemFormat::Text, color())?)?;
     }
     outputs.finish()?;
-    Ok(verdict(report))
-}
-
-fn verdict(report: &MemReport) -> ExitStatus {
-    if report.end == MemEnd::Interrupted {
-        ExitStatus::Interrupted
-    } else if report.budgets_passed() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    }
+    let interrupted = outcome.interrupted || report.end == MemEnd::Interrupted;
+    let program = match outcome.exit {
+        _ if interrupted => None,
+        Some(ExitInfo::Code(0)) | None => None,
+        Some(ExitInfo::Code(c)) => Some(format!("exited with code {c}")),
+        Some(ExitInfo::Signal(s)) => Some(format!("was killed by signal {s}")),
+    };
+    Ok(super::launched_verdict(interrupted, program, (!report.budgets_passed()).then_some("a budget failed")))
 }
 
 fn color() -> bool {
@@ -138,6 +136,18 @@ fn show(args: &MemShowArgs, formats: &[MemFormat]) -> Result<ExitStatus> {
         }
     }
     Ok(verdict(&report))
+}
+
+/// The verdict of a saved report re-rendered by `show`: its budgets (the program's own exit
+/// was reported when it ran).
+fn verdict(report: &MemReport) -> ExitStatus {
+    if report.end == MemEnd::Interrupted {
+        ExitStatus::Interrupted
+    } else if report.budgets_passed() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
 }
 
 #[cfg(test)]

@@ -82,7 +82,20 @@ pub fn run(args: ProfileArgs, quiet: bool) -> Result<ExitStatus> {
         printer::stdout(&render::render(profile, ProfileFormat::Text, opts)?)?;
     }
     outputs.finish()?;
-    Ok(if profile.meta.end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
+    Ok(super::launched_verdict(
+        profile.meta.end == EndReason::Interrupted || tachy_process::interrupt::interrupted(),
+        program_failure(&profile.meta),
+        None,
+    ))
+}
+
+/// How a launched program that ended by itself failed (`None`: it succeeded, was attached
+/// to, or was stopped by tachy).
+pub(crate) fn program_failure(meta: &tachy_report::profile::ProfileMeta) -> Option<String> {
+    if meta.end != EndReason::TargetExited {
+        return None;
+    }
+    meta.exit_code.and_then(super::shell_status_failure)
 }
 
 /// The target of `tachy profile` or `tachy top`: `--pid`, or the command after `--`.

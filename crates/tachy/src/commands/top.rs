@@ -53,7 +53,11 @@ pub fn run(args: &TopArgs) -> Result<ExitStatus> {
         printer::warn(note);
     }
     outputs.finish()?;
-    Ok(if end == EndReason::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
+    Ok(super::launched_verdict(
+        end == EndReason::Interrupted || tachy_process::interrupt::interrupted(),
+        super::profile::program_failure(&outcome.profile.meta),
+        None,
+    ))
 }
 
 /// One table per refresh on stdout.

@@ -97,13 +97,17 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
         )?;
     }
     outputs.finish()?;
-    Ok(if report.end == tachy_report::watch::WatchEnd::Interrupted {
-        ExitStatus::Interrupted
-    } else if report.quiet() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    // A launched command that ended by itself non-zero or by a signal failed (the exit-code
+    // rule of commands/mod.rs); one stopped by --duration or Ctrl-C did not.
+    use tachy_report::watch::WatchEnd;
+    let program = match (&settings.target, report.end, report.exit_code) {
+        (Target::Launch(_), WatchEnd::TargetExited, Some(0)) | (Target::Pid(_), ..) => None,
+        (Target::Launch(_), WatchEnd::TargetExited, Some(c)) => Some(format!("exited with code {c}")),
+        (Target::Launch(_), WatchEnd::TargetExited, None) => Some("was killed by a signal".to_string()),
+        (Target::Launch(_), ..) => None,
+    };
+    let interrupted = report.end == WatchEnd::Interrupted || tachy_process::interrupt::interrupted();
+    Ok(super::launched_verdict(interrupted, program, (!report.quiet()).then_some("an alert fired")))
 }
 
 struct Live {

@@ -255,6 +255,8 @@ fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
     let p = dir.path();
     std::fs::write(p.join("crash.py"), "import sys\nprint('about to fail', file=sys.stderr)\nraise SystemExit(3)\n")
         .unwrap();
+    std::fs::copy(tachy_test::workspace_root().join("crates/tachy/tests/fixtures/mem/killed.py"), p.join("killed.py"))
+        .unwrap();
     std::fs::write(p.join("noserve.py"), "import time\nprint('warming up forever', flush=True)\ntime.sleep(60)\n")
         .unwrap();
     let py = python().display().to_string();
@@ -265,6 +267,7 @@ fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
             "[budget.crash]\nkind = \"mem\"\ncommand = [\"{py}\", \"crash.py\"]\nmax_peak = \"100MB\"\n\n\
              [budget.never-ready]\nkind = \"load\"\nurl = \"http://127.0.0.1:{port}/\"\nduration = \"1s\"\n\
              [budget.never-ready.server]\ncommand = [\"{py}\", \"noserve.py\"]\nready_timeout = \"1s\"\n\n\
+             [budget.killed]\nkind = \"mem\"\ncommand = [\"{py}\", \"killed.py\"]\nmax_peak = \"100MB\"\n\n\
              [budget.fine]\nkind = \"lint\"\n"
         ),
     )
@@ -274,7 +277,12 @@ fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
     let report = json(&out);
     assert_eq!(
         budgets(&report),
-        [("crash".into(), "error".into()), ("never-ready".into(), "error".into()), ("fine".into(), "pass".into())],
+        [
+            ("crash".into(), "error".into()),
+            ("never-ready".into(), "error".into()),
+            ("killed".into(), "error".into()),
+            ("fine".into(), "pass".into())
+        ],
         "an error does not stop the other budgets"
     );
     let crash = &report["budgets"][0];
@@ -283,6 +291,9 @@ fn a_failing_command_or_a_server_that_never_gets_ready_is_an_error() {
     let nr = &report["budgets"][1];
     assert!(nr["error"].as_str().unwrap().contains("not ready after 1s"), "{nr}");
     assert!(nr["log_tail"].as_str().unwrap().contains("warming up forever"), "{nr}");
+    // A program killed by a signal failed as much as one that exited non-zero.
+    let killed = &report["budgets"][2];
+    assert!(killed["error"].as_str().unwrap().contains("killed by signal 9"), "{killed}");
 }
 
 /// Starts `tachy check` on a config whose second budget loads a long-running server, waits

@@ -346,12 +346,32 @@ fn a_crash_mid_run_keeps_what_was_collected() {
     let out = dir.path().join("crash.json");
     let res =
         tachy().args(["profile", "-q", "-o"]).arg(&out).arg("--").arg(py()).arg(fixture("crash.py")).output().unwrap();
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("crashed"), "{}", String::from_utf8_lossy(&res.stderr));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    // The program failed: exit 2 with one line naming the signal, the profile still written.
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("crashed"), "{stderr}");
+    assert!(stderr.contains("tachy: error: the program was killed by signal 11"), "{stderr}");
     let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(p["meta"]["exit_code"], 139);
     assert!(p["meta"]["samples"].as_u64().unwrap() > 0);
     assert!(self_shares(&p).contains_key("doomed_work"));
+}
+
+/// A program that exits non-zero fails the run (exit 2, like a crash) so CI sees it; its
+/// profile is still written and printed.
+#[test]
+fn a_program_that_exits_non_zero_fails_the_run_but_keeps_its_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fails.json");
+    let res = tachy().args(["profile", "-o"]).arg(&out).arg("--").arg(py()).arg(fixture("fails.py")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    let line: Vec<&str> = stderr.lines().filter(|l| l.starts_with("tachy: error:")).collect();
+    assert_eq!(line, ["tachy: error: the program exited with code 1 (its report is still written)"], "{stderr}");
+    assert!(String::from_utf8_lossy(&res.stdout).contains("failing_work"), "the summary is printed");
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(p["meta"]["exit_code"], 1);
+    assert!(self_shares(&p).contains_key("failing_work"));
 }
 
 #[test]

@@ -25,6 +25,26 @@ fn piped_output_prints_a_table_per_refresh_with_the_hot_function_on_top() {
     }
 }
 
+/// A watched program that fails fails `tachy top` too (exit 2, one line); `-o` still saves.
+#[test]
+fn a_failing_program_makes_top_exit_2_and_the_session_is_still_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("session.json");
+    let out = tachy()
+        .args(["top", "--refresh", "0.3", "-o"])
+        .arg(&saved)
+        .arg("--")
+        .arg(python())
+        .arg(fixture("fails.py"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tachy: error: the program exited with code 1"), "{stderr}");
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!((p["meta"]["end"].as_str(), p["meta"]["exit_code"].as_i64()), (Some("target_exited"), Some(1)));
+}
+
 #[test]
 fn q_in_a_terminal_quits_restores_the_screen_and_saves_the_session() {
     if tachy_process::python::which(std::ffi::OsStr::new("script")).is_none() {

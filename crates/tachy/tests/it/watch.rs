@@ -142,10 +142,34 @@ fn launch_mode_reports_the_exit_code_of_the_command() {
     let py = python().to_str().unwrap();
     let out =
         watch(&["--interval", "100ms", "--json", "--", py, "-c", "import sys, time; time.sleep(0.5); sys.exit(3)"]);
-    // No alert fired: tachy's own exit code does not mirror the command's.
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    // The command failed: tachy exits 2 with one line (no alert fired), the report is printed.
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let errors: Vec<String> =
+        stderr(&out).lines().filter(|l| l.starts_with("tachy: error:")).map(String::from).collect();
+    assert_eq!(
+        errors,
+        ["tachy: error: the program exited with code 3 (its report is still written)"],
+        "{}",
+        show(&out)
+    );
     let r = json(&out);
     assert_eq!((r["end"].as_str(), r["exit_code"].as_i64()), (Some("target_exited"), Some(3)), "{r}");
+
+    // Killed by a signal: a failure too.
+    let out = watch(&["--interval", "100ms", "--json", "--", py, "-c", "import os; os.kill(os.getpid(), 9)"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(stderr(&out).contains("tachy: error: the program was killed by a signal"), "{}", show(&out));
+    assert_eq!(json(&out)["end"], "target_exited");
+}
+
+/// A launched command that tachy stops at the end of `--duration` did not fail.
+#[test]
+fn a_command_stopped_by_the_duration_is_not_a_failure() {
+    let py = python().to_str().unwrap();
+    let out =
+        watch(&["--duration", "1s", "--interval", "100ms", "--json", "--", py, "-c", "import time; time.sleep(60)"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json(&out)["end"], "duration");
 }
 
 #[test]
@@ -224,6 +248,8 @@ fn a_steady_leak_is_measured_and_its_alerts_fire_and_run_the_hook() {
     assert!(!fired(&r, "rss>100GB"));
     let err = stderr(&out);
     assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("rss>100MB")), "{err}");
+    // The threshold reads as written (decimal MB), not converted to MiB.
+    assert!(err.lines().any(|l| l.contains("rss>100MB") && l.contains("(threshold 100 MB)")), "{err}");
     assert!(err.lines().any(|l| l.contains("FIRING") && l.contains("growth>5MB/h")), "{err}");
 
     // The hook runs asynchronously: wait (bounded) for its lines.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{clean, short_commit, value};
+use super::{clean, short_commit, value_in};
 use crate::check::{HistoryReport, MetricSeries, StepChange};
 use crate::render::common::{Paint, sparkline};
 
@@ -90,7 +90,7 @@ pub fn render(report: &HistoryReport, color: bool) -> String {
 /// metric (unit), runs, first, latest, trend per run.
 fn row(s: &MetricSeries) -> [String; 5] {
     let unit = clean(&s.unit, false);
-    let v = |x: f64| value(x, &unit);
+    let v = |x: f64| value_in(x, &unit, s.size_units);
     let first = s.points.first().map_or_else(|| "-".to_string(), |p| v(p.value));
     let latest = s.points.last().map_or_else(|| "-".to_string(), |p| v(p.value));
     let trend = match s.slope_per_run {
@@ -119,8 +119,8 @@ fn step_line(s: &MetricSeries, step: &StepChange, paint: Paint) -> String {
         "{} step {:+.1} % at {at}: {} -> {} ({})",
         if up { "▲" } else { "▼" },
         step.change_percent,
-        value(step.before, &unit),
-        value(step.after, &unit),
+        value_in(step.before, &unit, s.size_units),
+        value_in(step.after, &unit, s.size_units),
         if worse { "a regression" } else { "an improvement" }
     );
     if worse { paint.red(&text) } else { paint.green(&text) }
@@ -136,6 +136,7 @@ mod tests {
             budget: budget.into(),
             metric: metric.into(),
             unit: unit.into(),
+            size_units: None,
             points: values
                 .iter()
                 .enumerate()
@@ -173,7 +174,9 @@ mod tests {
         let mut c = series("api", "errors", "%", &[0.0; 28]);
         c.slope_per_run = Some(0.0);
         let peak: Vec<f64> = (0..80).map(|i| 80e6 - 1e5 * i as f64).collect();
+        // Its limit was written in MB: the history shows MB, as the check table did.
         let mut d = series("memory", "peak", "bytes", &peak);
+        d.size_units = Some(crate::units::SizeUnits::Decimal);
         d.slope_per_run = Some(-1e5);
         d.steps = vec![step(&d, 40, 76e6, 72e6)];
         let e = series("new", "findings", "count", &[3.0, 2.0]);

@@ -73,6 +73,16 @@ pub(crate) fn value(v: f64, unit: &str) -> String {
     }
 }
 
+/// [`value`], with sizes (`bytes`, `bytes/h`) in the unit family `family` when given (the
+/// family their limit was written in): `22.0 MB` as the check table showed it.
+pub(crate) fn value_in(v: f64, unit: &str, family: Option<crate::units::SizeUnits>) -> String {
+    match (unit, family) {
+        ("bytes", Some(f)) if v.is_finite() => crate::format::size(v, f),
+        ("bytes/h", Some(f)) if v.is_finite() => format!("{}/h", crate::format::size(v, f)),
+        _ => value(v, unit),
+    }
+}
+
 /// `v` with at most `digits` decimals, trailing zeros removed: `0.2`, `12`, `1.25`.
 fn trim(v: f64, digits: usize) -> String {
     let s = format!("{v:.digits$}");
@@ -218,6 +228,11 @@ mod tests {
         assert_eq!(value(512.34, "req/s"), "512.3 req/s");
         assert_eq!(value(3.0, "widgets"), "3 widgets");
         assert_eq!(value(f64::NAN, "s"), "NaN s");
+        let decimal = Some(crate::units::SizeUnits::Decimal);
+        assert_eq!(value_in(22_020_096.0, "bytes", decimal), "22.0 MB");
+        assert_eq!(value_in(22_020_096.0, "bytes", None), "21.0 MiB");
+        assert_eq!(value_in(5e6, "bytes/h", decimal), "5.00 MB/h");
+        assert_eq!(value_in(0.2, "s", decimal), "200.0 ms");
     }
 
     #[test]

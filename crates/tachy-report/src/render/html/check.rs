@@ -116,7 +116,7 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, r: &CheckReport, sour
             Ok(AnyResult::Check(_)) => missing.push(format!("{}: {file} is another check report", b.name)),
             Ok(result) => {
                 let label = format!("{} ({})", b.name, path.display());
-                ctx.section(out, &label, &result, depth + 1);
+                ctx.section_judged(out, &label, &result, depth + 1, Some((&b.name, verdict(b.verdict))));
             }
             Err(e) => missing.push(format!("{}: {e}", b.name)),
         }

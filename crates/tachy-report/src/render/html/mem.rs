@@ -101,6 +101,9 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, m: &MemReport, depth:
         ("allocated", escape(&bytes(m.totals.allocated_bytes))),
         ("leaked at exit", escape(&bytes(m.leaked_bytes))),
     ];
+    if m.kept_by_imports_bytes > 0 {
+        figs.push(("kept by imports (not leaks)", escape(&bytes(m.kept_by_imports_bytes))));
+    }
     if let Some(n) = &m.native {
         figs.push(("C heap peak", escape(&bytes(n.peak_bytes))));
     }
@@ -119,8 +122,8 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, m: &MemReport, depth:
                     Verdict::of(b.passed),
                     vec![
                         escape(&b.name),
-                        escape(&bytes(b.measured_bytes)),
-                        escape(&bytes(b.limit_bytes)),
+                        escape(&b.measured_text()),
+                        escape(&b.limit_text()),
                         format!("<span class=\"verdict\">{}</span>", if b.passed { "pass" } else { "FAIL" }),
                     ],
                 )
@@ -143,11 +146,19 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, m: &MemReport, depth:
         );
     }
 
-    subheading(out, depth, "Leaks (live at exit)");
+    subheading(out, depth, "Leaks (live at exit, outside imports)");
     if m.leak_sites.is_empty() {
-        remark(out, "No sampled allocation was still live at exit.");
+        remark(out, "No sampled allocation made outside imports was still live at exit.");
     } else {
         sites(out, &m.leak_sites);
+    }
+    if !m.import_sites.is_empty() {
+        subheading(out, depth, "Kept by imports (not leaks)");
+        remark(
+            out,
+            "Live at exit, allocated while a module was imported: code objects, module globals, import caches.",
+        );
+        sites(out, &m.import_sites);
     }
 
     if !m.allocated_sites.is_empty() {

@@ -156,11 +156,27 @@ impl Ctx<'_> {
         format!("{prefix}-{}", self.next_id)
     }
 
-    /// Writes the section of one result at nesting `depth`.
+    /// Writes the section of one result at nesting `depth`, with the result's own verdict.
     pub(crate) fn section(&mut self, out: &mut String, source: &str, result: &AnyResult, depth: usize) {
+        self.section_judged(out, source, result, depth, None);
+    }
+
+    /// Writes the section of one result; `judged` is the verdict a check gave the budget that
+    /// wrote it (a lint budget with a baseline passes with old findings): the badge and the
+    /// table of contents show it, never the result's own gate, so the page and `tachy check`'s
+    /// exit code agree. A remark names the result's own verdict when it differs.
+    pub(crate) fn section_judged(
+        &mut self,
+        out: &mut String,
+        source: &str,
+        result: &AnyResult,
+        depth: usize,
+        judged: Option<(&str, Verdict)>,
+    ) {
         let id = self.id("result");
         let kind = result.kind();
-        let verdict = verdict_of(result);
+        let own = verdict_of(result);
+        let verdict = judged.map(|(_, v)| v).or(own);
         self.toc.push(TocEntry { id: id.clone(), depth, kind, source: source.to_string(), verdict });
         let h = heading(depth);
         let _ = writeln!(out, "<section class=\"result kind-{kind}\" id=\"{id}\">");
@@ -177,6 +193,17 @@ impl Ctx<'_> {
             escape(result.schema()),
             escape(result.tachy_version())
         );
+        if let (Some((budget, v)), Some(own)) = (judged, own)
+            && own != v
+        {
+            remark(
+                out,
+                &format!(
+                    "The badge is the check's verdict for budget {budget}; the result's own gate alone says {}.",
+                    verdict_word(own)
+                ),
+            );
+        }
         match result {
             AnyResult::Bench(r) => bench::section(self, out, r, depth),
             AnyResult::Load(r) => load::section(self, out, r, depth),

@@ -308,3 +308,39 @@ fn small_page_snapshot() {
     let shown = html[start..end].replace(env!("CARGO_PKG_VERSION"), "VERSION");
     insta::assert_snapshot!(shown);
 }
+
+/// A lint budget with a baseline passes although findings exist (none is new): the nested
+/// lint section's badge and its table-of-contents entry say pass, as the check's exit code does.
+#[test]
+fn a_nested_result_badge_follows_the_checks_verdict_for_its_budget() {
+    let loader = |p: &Path| -> Result<AnyResult, ResultError> {
+        if p == Path::new("out/lint.json") { Ok(AnyResult::Lint(crate::render::lint::fixture())) } else { no_files(p) }
+    };
+    assert!(crate::render::lint::fixture().failed(), "the lint result alone fails: it has findings");
+    let mut check = check_report(None);
+    check.budgets.truncate(1);
+    let b = &mut check.budgets[0];
+    (b.name, b.kind, b.verdict) = ("lint-new".into(), "lint".into(), CheckVerdict::Pass);
+    b.checks = vec![LimitCheck {
+        metric: "new findings".into(),
+        measured: 0.0,
+        op: "<=".into(),
+        limit: 0.0,
+        unit: String::new(),
+        passed: true,
+        measured_text: "0".into(),
+        limit_text: "<= 0".into(),
+    }];
+    b.result_file = Some("lint.json".into());
+    let html = render_with("t", &[("out/check.json".into(), AnyResult::Check(check))], "now", &loader);
+    let heading = "<h3><span class=\"kind\">Lint</span> <span class=\"source\">lint-new (out/lint.json)</span>";
+    let at = html.find(heading).unwrap_or_else(|| panic!("no nested lint section:\n{html}"));
+    let line = html[at..].lines().next().unwrap();
+    assert!(line.ends_with("<span class=\"badge pass\">pass</span></h3>"), "{line}");
+    assert!(
+        html.contains("Lint: lint-new (out/lint.json)</a> <span class=\"badge pass\">pass</span>"),
+        "table of contents: {html}"
+    );
+    assert!(!html.contains("badge fail"), "no FAIL badge anywhere: {html}");
+    assert!(html.contains("the result&#39;s own gate alone says FAIL"), "{html}");
+}

@@ -3,7 +3,7 @@
 
 use super::{Ctx, Row, Verdict, charts, count, escape, facts, figures, notes, num, number, pct, remark, secs};
 use super::{subheading, table, text};
-use crate::render::watch::{bytes_f, plot, value};
+use crate::render::watch::{bytes_f, plot, value, value_for};
 use crate::watch::{AlertState, WatchEnd, WatchReport};
 
 /// Most alert events listed.
@@ -108,8 +108,8 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, w: &WatchReport, dep
                     Verdict::of(a.fired == 0),
                     vec![
                         format!("<code>{}</code>", escape(&a.alert)),
-                        escape(&value(a.threshold, &a.unit)),
-                        escape(&a.worst.map_or("–".to_string(), |v| value(v, &a.unit))),
+                        escape(&value_for(a.threshold, &a.unit, &a.alert)),
+                        escape(&a.worst.map_or("–".to_string(), |v| value_for(v, &a.unit, &a.alert))),
                         count(a.fired),
                         escape(&secs(a.firing_secs)),
                         escape(&a.first_fired_secs.map_or("–".to_string(), secs)),
@@ -156,7 +156,7 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, w: &WatchReport, dep
                             escape(&e.time),
                             format!("<code>{}</code>", escape(&e.alert)),
                             format!("<span class=\"verdict\">{}</span>", if firing { "firing" } else { "cleared" }),
-                            escape(&value(e.value, &e.unit)),
+                            escape(&value_for(e.value, &e.unit, &e.alert)),
                         ],
                     )
                 })

@@ -181,6 +181,7 @@ pub(crate) mod fixture {
             peak_bytes: peak,
             allocated_bytes: allocated,
             leaked_bytes: leaked,
+            kept_by_imports_bytes: 0,
             allocations,
         }
     }
@@ -227,6 +228,7 @@ pub(crate) mod fixture {
                 frame("cache_put", "/srv/app/cache.py", 9),
                 frame("parse", "/srv/app/parse.py", 30),
                 frame("Tree.walk", "/srv/app/tree.py", 12),
+                frame("_compile_bytecode", "<frozen importlib._bootstrap_external>", 729),
             ],
             stacks: vec![
                 stack(&[0, 2, 3], 64 * MIB, 96 * MIB, 0, 120_000),
@@ -235,11 +237,14 @@ pub(crate) mod fixture {
                 stack(&[5, 2, 3], 0, 300 * MIB, 0, 900_000),
                 stack(&[4, 5, 2, 3], 2 * MIB, 4 * MIB, 3 * MIB / 2, 1_000),
                 stack(&[6, 6, 6, 6, 6, 6, 6, 6, 6, 2, 3], 16 * MIB, 32 * MIB, MIB / 2, 2_000),
+                StackStat { kept_by_imports_bytes: 3 * MIB, ..stack(&[7, 3], 0, 5 * MIB, 0, 400) },
             ],
             peak_sites: vec![],
             allocated_sites: vec![],
             leak_sites: vec![],
             leaked_bytes: 8 * MIB,
+            kept_by_imports_bytes: 3 * MIB,
+            import_sites: vec![],
             native: None,
             timeline: [
                 (0.0, 0, 9),
@@ -263,8 +268,15 @@ pub(crate) mod fixture {
                     limit_bytes: 100 * MIB,
                     measured_bytes: 118 * MIB + 300 * 1024,
                     passed: false,
+                    units: None,
                 },
-                MemBudget { name: "max-leak".into(), limit_bytes: 10 * MIB, measured_bytes: 8 * MIB, passed: true },
+                MemBudget {
+                    name: "max-leak".into(),
+                    limit_bytes: 10_000_000,
+                    measured_bytes: 8 * MIB,
+                    passed: true,
+                    units: Some(crate::units::SizeUnits::Decimal),
+                },
             ],
             notes: vec!["process 4243 left no end record: it was killed, its figures stop where it stopped".into()],
         };
@@ -284,6 +296,7 @@ pub(crate) mod fixture {
             site(&r, 2, 12 * MIB, allocated_total, 5_000),
         ];
         r.leak_sites = vec![site(&r, 2, 15 * MIB / 2, 8 * MIB, 3_000), site(&r, 5, MIB / 2, 8 * MIB, 60)];
+        r.import_sites = vec![site(&r, 6, 3 * MIB, 3 * MIB, 240)];
         r
     }
 
@@ -308,6 +321,8 @@ pub(crate) mod fixture {
             allocated_sites: vec![],
             leak_sites: vec![],
             leaked_bytes: 0,
+            kept_by_imports_bytes: 0,
+            import_sites: vec![],
             native: None,
             timeline: vec![
                 MemPoint { t_secs: 0.0, traced_bytes: 0, rss_bytes: 8 * MIB },

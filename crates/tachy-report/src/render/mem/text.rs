@@ -197,21 +197,33 @@ fn more(out: &mut String, sites: &[Site]) {
     }
 }
 
+/// Leaks (live at exit, outside imports), then one line for what imports keep.
 fn leaks(out: &mut String, report: &MemReport, paint: Paint) {
-    if report.leak_sites.is_empty() && report.leaked_bytes == 0 {
-        let _ = writeln!(out, "  Leaks (live at exit): none\n");
-        return;
-    }
     let what = if report.sample_bytes == 0 { "" } else { "estimated, " };
-    let head = format!(
-        "Leaks (live at exit, {what}{} in {}):",
-        bytes(report.leaked_bytes),
-        plural(report.leak_sites.len() as u64, "site")
-    );
-    let _ = writeln!(out, "  {}", paint.yellow(&head));
-    if !report.leak_sites.is_empty() {
-        table(out, report, &report.leak_sites[..report.leak_sites.len().min(TOP_SITES)], 0, paint);
-        more(out, &report.leak_sites);
+    if report.leak_sites.is_empty() && report.leaked_bytes == 0 {
+        let _ = writeln!(out, "  Leaks (live at exit, outside imports): none");
+    } else {
+        let head = format!(
+            "Leaks (live at exit, outside imports, {what}{} in {}):",
+            bytes(report.leaked_bytes),
+            plural(report.leak_sites.len() as u64, "site")
+        );
+        let _ = writeln!(out, "  {}", paint.yellow(&head));
+        if !report.leak_sites.is_empty() {
+            table(out, report, &report.leak_sites[..report.leak_sites.len().min(TOP_SITES)], 0, paint);
+            more(out, &report.leak_sites);
+        }
+    }
+    if report.kept_by_imports_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "  Kept by imports (not leaks, {what}{} in {}): code, module globals, import caches",
+            bytes(report.kept_by_imports_bytes),
+            plural(report.import_sites.len() as u64, "site")
+        );
+        if let Some(s) = report.import_sites.first() {
+            let _ = writeln!(out, "    largest: {}  {}  {}", bytes(s.bytes), location(s), s.function);
+        }
     }
     out.push('\n');
 }
@@ -225,13 +237,7 @@ fn budgets(out: &mut String, budgets: &[MemBudget], paint: Paint) {
     let _ = writeln!(out, "    {:<width$}  {:>9}  {:>9}  verdict", "budget", "measured", "limit");
     for b in budgets {
         let verdict = if b.passed { paint.green("PASS") } else { paint.red("FAIL") };
-        let _ = writeln!(
-            out,
-            "    {:<width$}  {:>9}  {:>9}  {verdict}",
-            b.name,
-            bytes(b.measured_bytes),
-            bytes(b.limit_bytes)
-        );
+        let _ = writeln!(out, "    {:<width$}  {:>9}  {:>9}  {verdict}", b.name, b.measured_text(), b.limit_text());
     }
     out.push('\n');
 }

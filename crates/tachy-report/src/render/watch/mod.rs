@@ -40,6 +40,16 @@ pub(crate) fn bytes_f(v: f64) -> String {
     if v < 0.0 && b != "0 B" { format!("-{b}") } else { b }
 }
 
+/// A value of the alert `expr`: a size in the unit family its threshold was written in
+/// (`rss>60MB`: `60.0 MB`, `rss>60MiB`: `60.0 MiB`), anything else as [`value`].
+pub(crate) fn value_for(v: f64, unit: &str, expr: &str) -> String {
+    match (unit, crate::units::SizeUnits::of_written(expr)) {
+        ("bytes", Some(f)) if v.is_finite() => crate::format::size(v, f),
+        ("bytes/h", Some(f)) if v.is_finite() => format!("{}/h", crate::format::size(v, f)),
+        _ => value(v, unit),
+    }
+}
+
 /// A value in an alert's unit (`bytes`, `bytes/h`, `%`, `count`): `143 MiB`, `4.77 MiB/h`,
 /// `90.0%`, `1,000`.
 pub(crate) fn value(v: f64, unit: &str) -> String {
@@ -280,6 +290,10 @@ mod tests {
         assert_eq!(value(1000.0, "count"), "1,000");
         assert_eq!(value(5.25, "count"), "5.2");
         assert_eq!(value(3.0, "widgets"), "3 widgets");
+        assert_eq!(value_for(60e6, "bytes", "rss>60MB"), "60.0 MB");
+        assert_eq!(value_for(62_914_560.0, "bytes", "rss > 60MiB"), "60.0 MiB");
+        assert_eq!(value_for(5e6, "bytes/h", "growth>5MB/h"), "5.00 MB/h");
+        assert_eq!(value_for(90.0, "%", "cpu>90%"), "90.0%");
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn plot(report: &WatchReport, alerts: &[(String, f64, String)]) -> String {
     let mut extra: Vec<&str> = Vec::new();
     for (expr, threshold, unit) in alerts {
         let metric = alert_metric(expr);
-        let label = format!("{expr} ({})", super::value(*threshold, unit));
+        let label = format!("{expr} ({})", super::value_for(*threshold, unit, expr));
         if ["rss", "uss", "pss"].contains(&metric.as_str()) && unit == "bytes" {
             if metric == "uss" && !extra.contains(&"uss") {
                 extra.push("uss");
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains(r#"class="rss""#) && svg.contains(r#"class="cpu""#));
         assert_eq!(svg.matches(r#"class="threshold""#).count(), 2, "rss and cpu only");
-        assert!(svg.contains(">rss&gt;150MB (143 MiB)<"), "{svg}");
+        assert!(svg.contains(">rss&gt;150MB (150 MB)<"), "the threshold in the units written: {svg}");
         assert!(svg.contains(">cpu&gt;90% (90.0%)<"), "{svg}");
         // rss fired 12..16 and 25..end, cpu 5..7.
         assert_eq!(svg.matches(r#"class="firing""#).count(), 3);

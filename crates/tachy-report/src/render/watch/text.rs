@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{bytes_f, number, rates, value};
+use super::{bytes_f, number, rates, value_for};
 use crate::render::common::{Paint, bytes, count, secs, sparkline, warnings, without_trailing_blank_lines};
 use crate::watch::{AlertEvent, AlertState, AlertSummary, Growth, Sample, SeriesStats, WatchEnd, WatchReport};
 
@@ -146,11 +146,11 @@ fn alerts(out: &mut String, alerts: &[AlertSummary], paint: Paint) {
         .map(|a| {
             [
                 a.alert.clone(),
-                value(a.threshold, &a.unit),
+                value_for(a.threshold, &a.unit, &a.alert),
                 count(a.fired),
                 if a.fired > 0 { secs(a.firing_secs) } else { "-".to_string() },
                 a.first_fired_secs.map_or_else(|| "-".to_string(), |t| format!("at {}", secs(t))),
-                a.worst.map_or_else(|| "-".to_string(), |v| value(v, &a.unit)),
+                a.worst.map_or_else(|| "-".to_string(), |v| value_for(v, &a.unit, &a.alert)),
             ]
         })
         .collect();
@@ -184,7 +184,8 @@ fn clock(time: &str) -> &str {
 /// `rss 162 MiB (threshold 143 MiB)` of an event.
 fn measured(e: &AlertEvent) -> String {
     let metric = super::alert_metric(&e.alert);
-    format!("{metric} {} (threshold {})", value(e.value, &e.unit), value(e.threshold, &e.unit))
+    let v = |x: f64| value_for(x, &e.unit, &e.alert);
+    format!("{metric} {} (threshold {})", v(e.value), v(e.threshold))
 }
 
 fn events(out: &mut String, events: &[AlertEvent], paint: Paint) {
