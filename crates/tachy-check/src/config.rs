@@ -288,12 +288,18 @@ pub struct ProfileBudget {
     pub description: Option<String>,
     /// The Python command to profile, e.g. `"python app.py"`.
     pub command: CommandLine,
-    /// Share limits, e.g. `["parse <= 5%", "self:json.dumps < 10%"]`: a function name
-    /// (optionally `module.function` or `file.py:function`), `<=` or `<`, a percentage of
-    /// samples. The share is inclusive (time with the function on the stack) unless prefixed
-    /// with `self:`.
+    /// Share limits, e.g. `["parse <= 5%", "self:Parser.push < 10%"]`: a function as the
+    /// profile shows it (`name`, `Class.method`, `module.Class.method` or
+    /// `file.py:Class.method`; a dotted suffix of the qualified name matches too), `<=` or
+    /// `<`, a percentage of samples. The share is inclusive (time with the function on the
+    /// stack) unless prefixed with `self:`. When several functions match, the largest share
+    /// counts. A limit that matches no function is an error unless `allow_missing` is set.
     #[serde(default)]
     pub limits: Vec<String>,
+    /// Let a limit whose function is not in the profile pass (at 0 %, with a note) instead of
+    /// making the budget an error (default false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_missing: bool,
     /// A saved profile (`tachy profile -o`) to diff against, relative to the config file;
     /// missing, it is written by this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]

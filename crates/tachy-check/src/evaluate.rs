@@ -3,10 +3,11 @@
 
 use tachy_report::bench::{BenchReport, GateVerdict, Metric};
 use tachy_report::check::LimitCheck;
+use tachy_report::function_id;
 use tachy_report::lint::LintReport;
 use tachy_report::load::LoadReport;
 use tachy_report::mem::MemReport;
-use tachy_report::profile::Profile;
+use tachy_report::profile::{FunctionStat, Profile};
 use tachy_report::watch::WatchReport;
 
 use crate::config::{BenchBudget, LintBudget, MemBudget, ProfileBudget, WatchBudget};
@@ -19,6 +20,9 @@ pub struct Evaluation {
     pub checks: Vec<LimitCheck>,
     /// Remarks for the user.
     pub notes: Vec<String>,
+    /// Why the budget could not be judged (a limit naming nothing measured): the budget is an
+    /// error, whatever its checks say.
+    pub error: Option<String>,
 }
 
 /// Whether `measured op limit` holds.
@@ -194,48 +198,44 @@ pub fn mem(b: &MemBudget, r: &MemReport) -> Evaluation {
     ev
 }
 
-/// The share of samples (percent) a named function had: the largest over the functions the
-/// name matches. `None` when nothing matches.
-pub fn function_share(
-    functions: &[tachy_report::profile::FunctionStat],
-    total: u64,
-    name: &str,
-    self_share: bool,
-) -> Option<(f64, String)> {
-    if total == 0 {
-        return None;
-    }
-    let (file_part, func) = match name.rsplit_once(':') {
-        Some((file, func)) => (Some(file), func),
-        None => (None, name),
-    };
-    let (module, func) = match (file_part, func.rsplit_once('.')) {
-        (None, Some((module, f))) => (Some(module), f),
-        _ => (None, func),
-    };
-    functions
-        .iter()
-        .filter(|f| f.function == func)
-        .filter(|f| match file_part {
-            Some(file) => f.file.ends_with(file) || f.path.ends_with(file),
-            None => true,
-        })
-        .filter(|f| match module {
-            Some(m) => {
-                let dotted = f.file.trim_end_matches(".py").replace(['/', '\\'], ".");
-                let dotted = dotted.trim_end_matches(".__init__");
-                dotted == m || dotted.ends_with(&format!(".{m}"))
-            }
-            None => true,
-        })
-        .map(|f| {
-            let n = if self_share { f.self_samples } else { f.total_samples };
-            (n as f64 * 100.0 / total as f64, format!("{}:{}", f.file, f.function))
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+/// What a share limit measured: the largest share (percent) among the functions its
+/// spelling matches (see [`tachy_report::function_id`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredShare {
+    /// The largest share, in percent.
+    pub percent: f64,
+    /// The function with that share, as `file:def_line qualname`.
+    pub function: String,
+    /// Every matched function with its share, largest first.
+    pub matches: Vec<(String, f64)>,
 }
 
-/// A profile against its budget and, when given, a baseline profile.
+/// The share of samples (percent) the function(s) `spelling` names had: the largest over the
+/// functions it matches (a limit must hold for each of them). `Err` with up to 3 closest
+/// function names when it matches none.
+pub fn function_share(
+    functions: &[FunctionStat],
+    total: u64,
+    spelling: &str,
+    self_share: bool,
+) -> Result<MeasuredShare, Vec<String>> {
+    let mut matches: Vec<(String, f64)> = function_id::find(functions, spelling)
+        .into_iter()
+        .map(|f| {
+            let n = if self_share { f.self_samples } else { f.total_samples };
+            (f.id().label(), n as f64 * 100.0 / total.max(1) as f64)
+        })
+        .collect();
+    if matches.is_empty() {
+        return Err(function_id::closest(functions, spelling, 3));
+    }
+    matches.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(MeasuredShare { percent: matches[0].1, function: matches[0].0.clone(), matches })
+}
+
+/// A profile against its budget and, when given, a baseline profile. A limit whose function
+/// is not in the profile makes the evaluation an error (naming the closest functions) unless
+/// the budget has `allow_missing`.
 pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Evaluation {
     let mut ev = Evaluation::default();
     let functions = p.functions();
@@ -243,34 +243,64 @@ pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Ev
     if total == 0 {
         ev.notes.push("the profile has no samples (the program ended too soon?)".into());
     }
+    let mut missing = Vec::new();
     for l in &b.limits {
         let Ok(limit) = ShareLimit::parse(l) else { continue };
         let kind = if limit.self_share { "self share" } else { "share" };
-        let (share, note) = match function_share(&functions, total, &limit.function, limit.self_share) {
-            Some((share, _)) => (share, None),
-            None => (0.0, Some(format!("{} was not seen in the profile", limit.function))),
+        let (share, measured_text) = match function_share(&functions, total, &limit.function, limit.self_share) {
+            Ok(m) => {
+                let text = if m.matches.len() == 1 {
+                    format!("{:.1}% ({})", m.percent, m.function)
+                } else {
+                    let all: Vec<String> = m.matches.iter().map(|(f, s)| format!("{f} {s:.1}%")).collect();
+                    ev.notes.push(format!(
+                        "{} matches {} functions, the largest {kind} counts: {}",
+                        limit.function,
+                        m.matches.len(),
+                        all.join(", ")
+                    ));
+                    format!("{:.1}% (largest of {}: {})", m.percent, m.matches.len(), m.function)
+                };
+                (m.percent, text)
+            }
+            Err(closest) => {
+                let hint =
+                    if closest.is_empty() { String::new() } else { format!(" (closest: {})", closest.join(", ")) };
+                if b.allow_missing {
+                    ev.notes.push(format!("{} was not seen in the profile{hint}", limit.function));
+                    (0.0, "0.0% (not seen)".to_string())
+                } else {
+                    missing.push(format!("no function in the profile matches {:?}{hint}", limit.function));
+                    continue;
+                }
+            }
         };
-        ev.notes.extend(note);
         ev.checks.push(check(
             format!("{kind} of {}", limit.function),
             share,
             &limit.op,
             limit.percent,
             "%",
-            format!("{share:.1}%"),
+            measured_text,
             format!("{}%", limit.percent),
+        ));
+    }
+    if !missing.is_empty() {
+        ev.error = Some(format!(
+            "{}; spell a function as the profile shows it (name, Class.method, module.Class.method or file.py:Class.method), or set allow_missing = true",
+            missing.join("; ")
         ));
     }
     if let Some(base) = baseline {
         let max_inc = b.max_share_increase.as_deref().and_then(|s| units::parse_percent(s).ok()).unwrap_or(5.0);
         let base_total = base.total_samples();
         let base_functions = base.functions();
-        let share_of =
-            |fs: &[tachy_report::profile::FunctionStat], total: u64, f: &tachy_report::profile::FunctionStat| {
-                fs.iter()
-                    .find(|g| g.function == f.function && g.file == f.file)
-                    .map_or(0.0, |g| g.total_samples as f64 * 100.0 / total.max(1) as f64)
-            };
+        // By name and file, so a moved def still matches (functions of one name add up).
+        let share_of = |fs: &[FunctionStat], total: u64, f: &FunctionStat| {
+            let n: u64 =
+                fs.iter().filter(|g| g.function == f.function && g.file == f.file).map(|g| g.total_samples).sum();
+            n as f64 * 100.0 / total.max(1) as f64
+        };
         let worst = functions
             .iter()
             .filter(|f| f.function != "<module>")
@@ -389,7 +419,8 @@ pub fn lint(b: &LintBudget, r: &LintReport, baseline: Option<&LintReport>) -> Ev
 /// A profile share limit: `parse <= 5%` or `self:json.dumps < 10%`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareLimit {
-    /// The function as written: `name`, `module.name` or `file.py:name`.
+    /// The function as written: `name`, `Class.method`, `module.Class.method` or
+    /// `file.py:Class.method` (see [`tachy_report::function_id`]).
     pub function: String,
     /// Self share instead of inclusive share.
     pub self_share: bool,
@@ -402,14 +433,13 @@ pub struct ShareLimit {
 impl ShareLimit {
     /// Parses `FUNCTION <= PCT%` (also `<`, and a `self:` prefix).
     pub fn parse(s: &str) -> Result<ShareLimit, String> {
-        let accepted = "accepted: 'FUNCTION <= 5%', 'FUNCTION < 5%', 'self:FUNCTION <= 5%' (FUNCTION is name, module.name or file.py:name)";
-        let (lhs, op, rhs) = if let Some((l, r)) = s.split_once("<=") {
-            (l, "<=", r)
-        } else if let Some((l, r)) = s.split_once('<') {
-            (l, "<", r)
-        } else {
+        let accepted = "accepted: 'FUNCTION <= 5%', 'FUNCTION < 5%', 'self:FUNCTION <= 5%' (FUNCTION is name, Class.method, module.Class.method or file.py:Class.method)";
+        // The last `<` is the operator: names such as `<module>` and `f.<locals>.g` have some.
+        let Some(at) = s.rfind('<') else {
             return Err(format!("{s:?} is not a share limit; {accepted}"));
         };
+        let (lhs, op, rhs) =
+            if s[at..].starts_with("<=") { (&s[..at], "<=", &s[at + 2..]) } else { (&s[..at], "<", &s[at + 1..]) };
         let lhs = lhs.trim();
         let (function, self_share) = match lhs.strip_prefix("self:") {
             Some(f) => (f.trim(), true),
@@ -425,6 +455,8 @@ impl ShareLimit {
 
 #[cfg(test)]
 mod tests {
+    use tachy_report::profile::{ProfileBuilder, ProfileMeta};
+
     use super::*;
 
     /// A memory report: peak 22,020,096 bytes (21.0 MiB, 22.0 MB), leaked 5,000,000, and
@@ -487,5 +519,119 @@ mod tests {
         assert!(ShareLimit::parse("f = 5%").is_err());
         assert!(ShareLimit::parse("f <= 5").is_err());
         assert!(ShareLimit::parse(" <= 5%").is_err());
+        let l = ShareLimit::parse("self:Outer.<locals>.inner < 3%").unwrap();
+        assert_eq!((l.function.as_str(), l.op.as_str(), l.percent), ("Outer.<locals>.inner", "<", 3.0));
+        let l = ShareLimit::parse("main.py:<module> <= 50%").unwrap();
+        assert_eq!((l.function.as_str(), l.op.as_str()), ("main.py:<module>", "<="));
+    }
+
+    /// black's parser as `tachy profile` records it on Python 3.11 (qualified names, def lines).
+    fn black_profile() -> Profile {
+        let mut b = ProfileBuilder::new();
+        let sp = "/venv/lib/python3.11/site-packages";
+        let mut frame = |name: &str, file: &str, line: i32, def: i32| {
+            let i = b.frame(name, &format!("{sp}/{file}"), line, Some(file));
+            b.set_def_line(i, def);
+            i
+        };
+        let module = frame("<module>", "fmt.py", 5, 1);
+        let tokens = frame("Driver.parse_tokens", "blib2to3/pgen2/driver.py", 120, 90);
+        let next = frame("TokenProxy.__next__", "blib2to3/pgen2/driver.py", 91, 85);
+        let push = frame("Parser.push", "blib2to3/pgen2/parse.py", 200, 187);
+        let lpush = frame("Line.push", "black/linegen.py", 40, 33);
+        let t = b.thread(1, 1, None, None);
+        for i in 0..100 {
+            let stack: &[u32] = match i % 20 {
+                0..=9 => &[module, tokens, next],
+                10 | 11 => &[module, tokens, push],
+                12 => &[module, lpush],
+                _ => &[module],
+            };
+            b.sample(t, stack, i);
+        }
+        b.finish(ProfileMeta::default())
+    }
+
+    fn budget(limits: &[&str], allow_missing: bool) -> ProfileBudget {
+        ProfileBudget {
+            description: None,
+            command: crate::config::CommandLine::Line("python fmt.py".into()),
+            limits: limits.iter().map(|s| s.to_string()).collect(),
+            allow_missing,
+            baseline: None,
+            max_share_increase: None,
+            rate: None,
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn methods_are_measured_under_every_spelling() {
+        let p = black_profile();
+        for spelling in [
+            "Parser.push",
+            "blib2to3.pgen2.parse.Parser.push",
+            "parse.Parser.push",
+            "parse.py:Parser.push",
+            "pgen2/parse.py:push",
+        ] {
+            let ev = profile(&budget(&[&format!("self:{spelling} < 2%")], false), &p, None);
+            assert_eq!(ev.error, None, "{spelling}");
+            let c = &ev.checks[0];
+            assert!((c.measured - 10.0).abs() < 1e-9, "{spelling}: {c:?}");
+            assert!(!c.passed, "{spelling}: 10% is over 2%");
+            assert_eq!(c.measured_text, "10.0% (blib2to3/pgen2/parse.py:187 Parser.push)");
+        }
+        let ev = profile(&budget(&["Driver.parse_tokens <= 10%", "__next__ <= 60%"], false), &p, None);
+        assert_eq!((ev.checks[0].measured, ev.checks[0].passed), (60.0, false));
+        assert_eq!((ev.checks[1].measured, ev.checks[1].passed), (50.0, true));
+    }
+
+    #[test]
+    fn an_ambiguous_spelling_takes_the_largest_share_and_says_which() {
+        let ev = profile(&budget(&["push <= 8%"], false), &black_profile(), None);
+        let c = &ev.checks[0];
+        assert_eq!((c.measured, c.passed), (10.0, false));
+        assert_eq!(c.measured_text, "10.0% (largest of 2: blib2to3/pgen2/parse.py:187 Parser.push)");
+        assert!(
+            ev.notes.iter().any(|n| n.contains("push matches 2 functions")
+                && n.contains("parse.py:187 Parser.push 10.0%")
+                && n.contains("black/linegen.py:33 Line.push 5.0%")),
+            "{:?}",
+            ev.notes
+        );
+    }
+
+    #[test]
+    fn a_limit_matching_nothing_is_an_error_unless_allowed() {
+        let p = black_profile();
+        let ev = profile(&budget(&["Parser.psh <= 5%", "Parser.push <= 50%"], false), &p, None);
+        let e = ev.error.as_deref().unwrap();
+        assert!(e.contains("no function in the profile matches \"Parser.psh\""), "{e}");
+        assert!(e.contains("closest: blib2to3/pgen2/parse.py:Parser.push"), "{e}");
+        assert!(e.contains("allow_missing = true"), "{e}");
+        assert_eq!(ev.checks.len(), 1, "the other limit is still checked");
+        let ev = profile(&budget(&["Parser.psh <= 5%"], true), &p, None);
+        assert_eq!(ev.error, None);
+        assert!(ev.checks[0].passed && ev.checks[0].measured == 0.0);
+        assert!(
+            ev.notes.iter().any(|n| n.contains("Parser.psh was not seen") && n.contains("closest")),
+            "{:?}",
+            ev.notes
+        );
+        // No samples at all: nothing can match.
+        let empty = ProfileBuilder::new().finish(ProfileMeta::default());
+        assert!(profile(&budget(&["f <= 5%"], false), &empty, None).error.is_some());
+    }
+
+    #[test]
+    fn function_share_finds_or_suggests() {
+        let p = black_profile();
+        let fs = p.functions();
+        let m = function_share(&fs, p.total_samples(), "TokenProxy.__next__", false).unwrap();
+        assert_eq!((m.percent, m.matches.len()), (50.0, 1));
+        let closest = function_share(&fs, p.total_samples(), "parse_tokenz", false).unwrap_err();
+        assert_eq!(closest[0], "blib2to3/pgen2/driver.py:Driver.parse_tokens");
+        assert!(closest.len() <= 3);
     }
 }

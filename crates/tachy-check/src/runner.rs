@@ -216,7 +216,14 @@ fn run_budget(
     };
     match outcome {
         Ok(ev) => {
-            result.verdict = if ev.checks.iter().all(|c| c.passed) { Verdict::Pass } else { Verdict::Fail };
+            result.verdict = if ev.error.is_some() {
+                Verdict::Error
+            } else if ev.checks.iter().all(|c| c.passed) {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            result.error = ev.error;
             result.checks = ev.checks;
             result.notes.extend(ev.notes);
         }

@@ -53,8 +53,25 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A fix, when known.
     pub fix: Option<Fix>,
-    /// The enclosing function's definition range (for the profile join), if any.
-    pub function: Option<(String, TextRange)>,
+    /// The enclosing function (for the profile join), if any.
+    pub function: Option<FunctionRef>,
+}
+
+/// The function enclosing a finding, as the profile join needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    /// `module.Class.name` (or `module.outer.name` for nested functions).
+    pub qualname: String,
+    /// The whole definition, decorators included.
+    pub range: TextRange,
+    /// Where its name is (on the `def` line).
+    pub name_at: ruff_text_size::TextSize,
+}
+
+impl FunctionRef {
+    fn of(f: &FunctionCtx<'_>) -> Self {
+        FunctionRef { qualname: f.qualname.clone(), range: f.def.range, name_at: f.def.name.range.start() }
+    }
 }
 
 /// A loop enclosing the node being checked.
@@ -361,14 +378,14 @@ impl<'a> Checker<'a> {
         message: impl Into<String>,
         help: Option<String>,
     ) -> &mut Diagnostic {
-        let function = self.functions.last().map(|f| (f.qualname.clone(), f.def.range));
+        let function = self.functions.last().map(FunctionRef::of);
         self.diagnostics.push(Diagnostic { rule, range, message: message.into(), help, fix: None, function });
         self.diagnostics.last_mut().expect("just pushed")
     }
 
     /// Defers a verdict on a call to the project pass.
     pub fn defer(&mut self, rule: Rule, range: TextRange, callee: String, detail: String) {
-        let function = self.functions.last().map(|f| (f.qualname.clone(), f.def.range));
+        let function = self.functions.last().map(FunctionRef::of);
         self.deferred.push(DeferredCall { rule, range, callee, detail, function, offset: range.start().to_u32() });
     }
 

@@ -353,22 +353,36 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
         let key = cost.as_ref().and_then(|ci| ci.file_key(&c.file.path).map(str::to_string));
         for d in &c.diagnostics {
             let mut finding = to_finding(d, &path, &c.source, &line_index);
-            if let (Some(ci), Some(key)) = (&cost, &key) {
-                let lines = (line_index.line(d.range.start()) as u32, line_index.line(d.range.end()) as u32);
-                let func = d.function.as_ref().map(|(q, r)| {
-                    let name = q.rsplit('.').next().unwrap_or(q);
-                    (name, (line_index.line(r.start()) as u32, line_index.line(r.end()) as u32))
-                });
-                let m = ci.measure(key, lines, func);
-                let total = m.total.max(1) as f64;
+            if let Some(ci) = &cost {
+                // The function as the profile names it: `Class.method` (the module left out).
+                let mut function = d.function.as_ref().map_or_else(
+                    || "<module>".to_string(),
+                    |f| {
+                        let q = f.qualname.as_str();
+                        q.strip_prefix(c.file.module.as_str())
+                            .and_then(|r| r.strip_prefix('.'))
+                            .unwrap_or(q)
+                            .to_string()
+                    },
+                );
+                let (mut line_samples, mut function_samples) = (0, 0);
+                if let Some(key) = &key {
+                    let lines = (line_index.line(d.range.start()) as u32, line_index.line(d.range.end()) as u32);
+                    let enclosing = d.function.as_ref().map(|f| cost::Enclosing {
+                        name: f.qualname.rsplit('.').next().unwrap_or(&f.qualname),
+                        def_line: line_index.line(f.name_at) as u32,
+                        lines: (line_index.line(f.range.start()) as u32, line_index.line(f.range.end()) as u32),
+                    });
+                    let m = ci.measure(key, lines, enclosing);
+                    (line_samples, function_samples) = (m.line_samples, m.function_samples);
+                    function = m.function.unwrap_or(function);
+                }
+                let total = ci.total().max(1) as f64;
                 finding.cost = Some(Cost {
-                    line_share: m.line_samples as f64 / total,
-                    function_share: m.function_samples as f64 / total,
-                    function: d
-                        .function
-                        .as_ref()
-                        .map_or_else(|| "<module>".to_string(), |(q, _)| q.rsplit('.').next().unwrap_or(q).to_string()),
-                    line_samples: m.line_samples,
+                    line_share: line_samples as f64 / total,
+                    function_share: function_samples as f64 / total,
+                    function,
+                    line_samples,
                 });
             }
             report.findings.push(finding);
@@ -383,11 +397,6 @@ pub fn lint(settings: &LintSettings) -> Result<LintOutcome, LintError> {
             .filter(|f| f.cost.as_ref().is_some_and(|c| c.function_share > 0.0 || c.line_share > 0.0))
             .count();
         report.profile = Some(ProfileSource { path: display(path), samples: ci.total(), matched_findings: matched });
-        for f in &mut report.findings {
-            if f.cost.is_none() {
-                f.cost = Some(Cost { line_share: 0.0, function_share: 0.0, function: String::new(), line_samples: 0 });
-            }
-        }
         if let Some(min) = settings.min_share {
             let before = report.findings.len();
             report.findings.retain(|f| f.cost.as_ref().is_some_and(|c| c.line_share >= min));

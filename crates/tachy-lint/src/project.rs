@@ -48,8 +48,8 @@ pub struct DeferredCall {
     pub callee: String,
     /// Rule-specific detail (for example the kind of thread).
     pub detail: String,
-    /// Enclosing function (qualified name and range).
-    pub function: Option<(String, TextRange)>,
+    /// Enclosing function.
+    pub function: Option<crate::checker::FunctionRef>,
     /// Start offset (for sorting).
     pub offset: u32,
 }

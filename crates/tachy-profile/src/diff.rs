@@ -39,11 +39,12 @@ pub fn diff(before: &Profile, after: &Profile, fail_if_grows: Option<f64>) -> Pr
     let mut rows: HashMap<(String, String), Counts> = HashMap::new();
     for f in before.functions() {
         let e = rows.entry((f.function.clone(), f.file.clone())).or_insert(((0, 0), (0, 0), f.line));
-        e.0 = (f.self_samples, f.total_samples);
+        // Functions of one name in one file (bare names before Python 3.11) add up.
+        e.0 = (e.0.0 + f.self_samples, e.0.1 + f.total_samples);
     }
     for f in after.functions() {
         let e = rows.entry((f.function.clone(), f.file.clone())).or_insert(((0, 0), (0, 0), f.line));
-        e.1 = (f.self_samples, f.total_samples);
+        e.1 = (e.1.0 + f.self_samples, e.1.1 + f.total_samples);
         e.2 = f.line;
     }
     let mut out: Vec<DiffRow> = rows
@@ -118,6 +119,28 @@ mod tests {
         assert!(d.failed, "b grew by 20 points");
         assert!(!diff(&profile(5000, 5000), &profile(3000, 7000), Some(25.0)).failed);
         assert!(!diff(&profile(5000, 5000), &profile(5000, 5000), Some(0.1)).failed);
+    }
+
+    #[test]
+    fn functions_of_one_name_in_one_file_add_up() {
+        // Two `__init__` (bare names, Python < 3.11) are two functions in each profile, one row
+        // in the diff with both counted.
+        let p = |n: u64| {
+            let mut pb = ProfileBuilder::new();
+            let a = pb.frame("__init__", "/x.py", 3, None);
+            let b = pb.frame("__init__", "/x.py", 30, None);
+            pb.set_def_line(a, 2);
+            pb.set_def_line(b, 29);
+            let t = pb.thread(1, 1, None, None);
+            for i in 0..n {
+                pb.sample(t, &[a], i);
+                pb.sample(t, &[b], i);
+            }
+            pb.finish(ProfileMeta::default())
+        };
+        let d = diff(&p(10), &p(20), None);
+        assert_eq!(d.rows.len(), 1);
+        assert_eq!((d.rows[0].self_share.before, d.rows[0].self_share.after), (1.0, 1.0));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! This crate never prints and never exits: progress goes through [`sampler::Observer`],
 //! problems come back as [`ProfileError`].
 
+pub mod deflines;
 pub mod diff;
 pub mod dump;
 mod error;

@@ -19,6 +19,7 @@ use py_spy::{Config, PythonSpy, StackTrace};
 use tachy_process::interrupt;
 use tachy_report::profile::{EndReason, Profile, ProfileBuilder, ProfileMeta, ProfileOptions};
 
+use crate::deflines::DefLines;
 use crate::{ProfileError, target};
 
 /// How long to wait for a launched program's interpreter to become readable.
@@ -282,6 +283,7 @@ impl Jitter {
 
 struct Recorder {
     builder: ProfileBuilder,
+    def_lines: DefLines,
     /// Every thread of the last round: (label, active, holds the GIL); kept only for live views.
     last_round: Vec<(String, bool, bool)>,
     keep_round: bool,
@@ -311,7 +313,14 @@ impl Recorder {
             }
             frames.clear();
             for f in trace.frames.iter().rev() {
-                frames.push(self.builder.frame(&f.name, &f.filename, f.line, f.short_filename.as_deref()));
+                let known = self.builder.frames().len();
+                let i = self.builder.frame(&f.name, &f.filename, f.line, f.short_filename.as_deref());
+                if i as usize == known {
+                    // A new frame: find its function's def line (each file is read once).
+                    let def = self.def_lines.resolve(trace.pid as u32, &f.filename, &f.name, f.line);
+                    self.builder.set_def_line(i, def);
+                }
+                frames.push(i);
             }
             let thread = self.builder.thread(
                 trace.pid as u32,
@@ -419,6 +428,7 @@ impl Session {
             given_up: Vec::new(),
             rec: Recorder {
                 builder: ProfileBuilder::new(),
+                def_lines: DefLines::new(),
                 last_round: Vec::new(),
                 keep_round: settings.live_view,
                 idle: settings.idle,

@@ -24,12 +24,15 @@ pub fn view(session: &Session, since: usize, sort: SortKey) -> TopView {
     );
     let all = function_stats(b.frames(), stacks.iter().map(|s| (s.frames.as_slice(), s.count)));
     let (n_now, n_all) = (recent.len().max(1) as f64, b.samples().max(1) as f64);
-    let now_by_key: HashMap<(&str, &str), (u64, u64)> =
-        now.iter().map(|f| ((f.function.as_str(), f.path.as_str()), (f.self_samples, f.total_samples))).collect();
+    let now_by_key: HashMap<(&str, &str, i32), (u64, u64)> = now
+        .iter()
+        .map(|f| ((f.function.as_str(), f.path.as_str(), f.def_line), (f.self_samples, f.total_samples)))
+        .collect();
     let mut rows: Vec<TopRow> = all
         .iter()
         .map(|f| {
-            let (own, total) = now_by_key.get(&(f.function.as_str(), f.path.as_str())).copied().unwrap_or((0, 0));
+            let (own, total) =
+                now_by_key.get(&(f.function.as_str(), f.path.as_str(), f.def_line)).copied().unwrap_or((0, 0));
             TopRow {
                 function: f.function.clone(),
                 location: format!("{}:{}", f.file, f.line),

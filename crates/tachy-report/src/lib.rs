@@ -10,6 +10,7 @@ pub mod bench;
 pub mod check;
 pub mod dump;
 pub mod format;
+pub mod function_id;
 pub mod lint;
 pub mod load;
 pub mod mem;

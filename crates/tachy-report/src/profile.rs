@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::function_id::{FunctionId, closest, find};
+
 /// The value of the `schema` field of a saved profile.
 pub const PROFILE_SCHEMA: &str = "tachy-profile/1";
 
@@ -119,9 +121,22 @@ pub struct FrameInfo {
     /// A shorter path for display (module-relative), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_file: Option<String>,
+    /// The line of the function's `def` (or `class`) header, read from the source when the
+    /// profile was taken; 1 for `<module>`; 0 (and absent from the JSON) when unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub def_line: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 impl FrameInfo {
+    /// The identity of this frame's function.
+    pub fn function_id(&self) -> FunctionId<'_> {
+        FunctionId { path: &self.file, file: self.display_file(), qualname: &self.function, def_line: self.def_line }
+    }
+
     /// The file as displayed.
     pub fn display_file(&self) -> &str {
         self.short_file.as_deref().unwrap_or(&self.file)
@@ -177,14 +192,18 @@ pub struct Timeline {
 /// Samples attributed to one function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionStat {
-    /// Function name.
+    /// Qualified name as the profile shows it (`Parser.push` on Python 3.11+).
     pub function: String,
     /// File (display form).
     pub file: String,
     /// Full path of the file.
     pub path: String,
-    /// Smallest line seen for it (a stand-in for its definition line).
+    /// Its location: the `def` line when known, else the smallest line seen.
     pub line: i32,
+    /// Its `def` line (the frames' `def_line`), 0 when unknown (a profile saved before def
+    /// lines were recorded, or an unreadable source).
+    #[serde(default)]
+    pub def_line: i32,
     /// Samples where it was the innermost frame.
     pub self_samples: u64,
     /// Samples where it was anywhere on the stack (counted once per sample).
@@ -254,24 +273,28 @@ impl Profile {
 }
 
 /// Per-function self and total samples of `stacks` (frame indices root first, with counts),
-/// sorted by self samples, then total, then name. Functions are identified by name and file.
+/// sorted by self samples, then total, then name. A function is its file, qualified name and
+/// `def` line ([`FunctionId`]): two `__init__` methods of one file (bare names, Python < 3.11)
+/// stay apart. Frames without a `def` line (older profiles, unreadable sources) group by file
+/// and name, located at the smallest line seen.
 pub fn function_stats<'a>(frames: &[FrameInfo], stacks: impl Iterator<Item = (&'a [u32], u64)>) -> Vec<FunctionStat> {
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut index: HashMap<(&str, &str, i32), usize> = HashMap::new();
     let mut out: Vec<FunctionStat> = Vec::new();
     let mut fn_of_frame = Vec::with_capacity(frames.len());
     for f in frames {
-        let i = *index.entry((f.function.as_str(), f.file.as_str())).or_insert_with(|| {
+        let i = *index.entry((f.function.as_str(), f.file.as_str(), f.def_line.max(0))).or_insert_with(|| {
             out.push(FunctionStat {
                 function: f.function.clone(),
                 file: f.display_file().to_string(),
                 path: f.file.clone(),
-                line: f.line,
+                line: if f.def_line > 0 { f.def_line } else { f.line },
+                def_line: f.def_line.max(0),
                 self_samples: 0,
                 total_samples: 0,
             });
             out.len() - 1
         });
-        if f.line > 0 && (out[i].line <= 0 || f.line < out[i].line) {
+        if f.def_line <= 0 && f.line > 0 && (out[i].line <= 0 || f.line < out[i].line) {
             out[i].line = f.line;
         }
         fn_of_frame.push(i);
@@ -299,6 +322,8 @@ pub fn function_stats<'a>(frames: &[FrameInfo], stacks: impl Iterator<Item = (&'
             .cmp(&a.self_samples)
             .then(b.total_samples.cmp(&a.total_samples))
             .then_with(|| a.function.cmp(&b.function))
+            .then_with(|| a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
     });
     out
 }
@@ -340,9 +365,17 @@ impl ProfileBuilder {
             file: file.to_string(),
             line,
             short_file: short_file.filter(|s| *s != file).map(str::to_string),
+            def_line: 0,
         });
         self.frame_index.entry(file.to_string()).or_default().entry(line).or_default().push((function.to_string(), i));
         i
+    }
+
+    /// Records the `def` line of frame `frame`'s function (see [`FrameInfo::def_line`]).
+    pub fn set_def_line(&mut self, frame: u32, def_line: i32) {
+        if let Some(f) = self.frames.get_mut(frame as usize) {
+            f.def_line = def_line;
+        }
     }
 
     /// Interns a thread (updating its name and OS id when newly known) and returns its index.
@@ -503,6 +536,46 @@ mod tests {
         let f = p.functions();
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].self_samples, f[0].total_samples, f[0].line), (1, 1, 1));
+    }
+
+    #[test]
+    fn functions_are_located_at_their_def_line() {
+        // Two runs sampled `tokenize` at different lines first: the def line is the same.
+        let mut b = ProfileBuilder::new();
+        let a = b.frame("tokenize", "/t.py", 171, None);
+        let c = b.frame("tokenize", "/t.py", 150, None);
+        b.set_def_line(a, 147);
+        b.set_def_line(c, 147);
+        // Bare names (Python < 3.11): two `__init__` of one file stay two functions.
+        let i1 = b.frame("__init__", "/t.py", 12, None);
+        let i2 = b.frame("__init__", "/t.py", 40, None);
+        b.set_def_line(i1, 10);
+        b.set_def_line(i2, 38);
+        let t = b.thread(1, 1, None, None);
+        b.sample(t, &[a], 0);
+        b.sample(t, &[c], 1);
+        b.sample(t, &[i1], 2);
+        b.sample(t, &[i2], 3);
+        b.sample(t, &[i2], 4);
+        let p = b.finish(ProfileMeta::default());
+        let f = p.functions();
+        let loc =
+            |name: &str| f.iter().filter(|x| x.function == name).map(|x| (x.line, x.self_samples)).collect::<Vec<_>>();
+        assert_eq!(loc("tokenize"), [(147, 2)]);
+        assert_eq!(loc("__init__"), [(38, 2), (10, 1)]);
+        assert_eq!(p.frames[a as usize].function_id().def_line, 147);
+    }
+
+    #[test]
+    fn def_lines_are_saved_and_old_files_still_load() {
+        let mut b = ProfileBuilder::new();
+        let a = b.frame("Parser.push", "/p.py", 200, None);
+        b.set_def_line(a, 187);
+        let json = serde_json::to_value(&b.frames()[0]).unwrap();
+        assert_eq!(json["def_line"], 187);
+        let old: FrameInfo = serde_json::from_str(r#"{"function":"f","file":"/p.py","line":3}"#).unwrap();
+        assert_eq!(old.def_line, 0);
+        assert!(serde_json::to_value(&old).unwrap().get("def_line").is_none());
     }
 
     #[test]

@@ -282,7 +282,7 @@ mod tests {
                 found[0].message,
                 "`fetch()` blocks the event loop: it calls `read_file()`, which calls `open()` (does file I/O)"
             );
-            assert_eq!(found[0].function.as_ref().map(|f| f.0.as_str()), Some("app.main.handler"));
+            assert_eq!(found[0].function.as_ref().map(|f| f.qualname.as_str()), Some("app.main.handler"));
         }
     }
 }

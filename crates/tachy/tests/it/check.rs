@@ -419,6 +419,55 @@ fn baselines_are_saved_by_the_first_run_and_compared_after() {
 }
 
 #[test]
+fn profile_limits_name_methods_as_the_profile_shows_them() {
+    let program = "import sys, time\n\n\nclass Worker:\n    def crunch(self, deadline):\n        total = 0\n        while time.perf_counter() < deadline:\n            for i in range(1000):\n                total += i * i\n        return total\n\n\nWorker().crunch(time.perf_counter() + float(sys.argv[1]))\n";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("jobs")).unwrap();
+    std::fs::write(p.join("jobs/work.py"), program).unwrap();
+    let py = python().display().to_string();
+    let budget = |limits: &str, extra: &str| {
+        format!(
+            "[budget.hot]\nkind = \"profile\"\ncommand = [\"{py}\", \"jobs/work.py\", \"1\"]\nlimits = [{limits}]\n{extra}"
+        )
+    };
+    let run = |config: &str| {
+        std::fs::write(p.join("tachy.toml"), config).unwrap();
+        let out = tachy().current_dir(p).args(["check", "--no-history", "--json"]).output().unwrap();
+        (out.status.code(), json(&out))
+    };
+
+    // Every spelling the profile shows measures the method's real share.
+    let spellings =
+        ["Worker.crunch", "crunch", "work.Worker.crunch", "jobs.work.Worker.crunch", "work.py:Worker.crunch"];
+    let limits: Vec<String> = spellings.iter().map(|s| format!("\"self:{s} <= 100%\"")).collect();
+    let (code, v) = run(&budget(&limits.join(", "), ""));
+    assert_eq!(code, Some(0), "{v}");
+    let checks = v["budgets"][0]["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), spellings.len(), "{v}");
+    for c in checks {
+        // The same function each time (before, only `file.py:Class.method` found it).
+        assert!(c["measured"].as_f64().unwrap() > 0.0, "{c}");
+        assert_eq!(c["measured"], checks[0]["measured"], "{v}");
+        // The row names the function it measured, at its def line (line 5).
+        assert!(c["measured_text"].as_str().unwrap().ends_with("work.py:5 Worker.crunch)"), "{c}");
+    }
+
+    // A limit on a function the profile never saw is an error naming the closest ones.
+    let (code, v) = run(&budget("\"Worker.crunsh <= 50%\"", ""));
+    assert_eq!(code, Some(2), "{v}");
+    assert_eq!(v["budgets"][0]["verdict"], "error", "{v}");
+    let error = v["budgets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("no function in the profile matches \"Worker.crunsh\""), "{error}");
+    assert!(error.contains("(closest: ") && error.contains("work.py:Worker.crunch"), "{error}");
+
+    // allow_missing = true: it passes with a note.
+    let (code, v) = run(&budget("\"Worker.crunsh <= 50%\"", "allow_missing = true\n"));
+    assert_eq!(code, Some(0), "{v}");
+    assert!(v["budgets"][0]["notes"].to_string().contains("Worker.crunsh was not seen in the profile"), "{v}");
+}
+
+#[test]
 fn history_flags_a_step_change_and_refuses_a_broken_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();

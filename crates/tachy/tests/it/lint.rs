@@ -263,6 +263,61 @@ hot(time.perf_counter() + float(sys.argv[1]))
 }
 
 #[test]
+fn profile_join_gives_methods_and_nested_functions_their_share() {
+    // The hot code is a method and a function nested in it: the profile names them
+    // `Builder.run` and `Builder.run.<locals>.pad` (Python 3.11+).
+    let program = r#"
+import sys, time
+
+
+def traced(f):
+    return f
+
+
+class Builder:
+    @traced
+    def run(self, deadline):
+        def pad(text):
+            out = ""
+            for c in text:
+                out += c + " "
+            return out
+
+        out = ""
+        n = 0
+        while time.perf_counter() < deadline:
+            out += pad("abcdefgh")
+            if len(out) > 100000:
+                out = ""
+            n += 1
+        return n
+
+
+Builder().run(time.perf_counter() + float(sys.argv[1]))
+"#;
+    let dir = project(&[("app.py", program)]);
+    let out = tachy()
+        .current_dir(dir.path())
+        .args(["profile", "-q", "-o", "app.json", "--"])
+        .arg(python())
+        .args(["app.py", "1.5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, v) = lint_json(dir.path(), &["--select", "TA101", "--profile", "app.json", "app.py"]);
+    let findings = v["findings"].as_array().unwrap();
+    let at = |line: u64| findings.iter().find(|f| f["location"]["line"] == line).unwrap_or_else(|| panic!("{v}"));
+    // Line 15 is `out += c + " "` in pad, line 21 `out += pad(...)` in run.
+    let (pad, run) = (&at(15)["cost"], &at(21)["cost"]);
+    assert_eq!(run["function"], "Builder.run", "{v}");
+    assert_eq!(pad["function"], "Builder.run.<locals>.pad", "{v}");
+    let share = |c: &serde_json::Value| c["function_share"].as_f64().unwrap();
+    // run is on the stack in nearly every sample; pad in a good part of them.
+    assert!(share(run) > 0.5, "{v}");
+    assert!(share(pad) > 0.05 && share(pad) <= share(run), "{v}");
+}
+
+#[test]
 fn fix_and_diff() {
     let src = "def check(values, scores):\n    ok = any([v < 0 for v in values])\n    low = sorted(scores)[0]\n    return ok, low\n";
     let dir = project(&[("m.py", src)]);
