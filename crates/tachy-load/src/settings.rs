@@ -118,6 +118,10 @@ pub struct LoadSettings {
     pub profile_out: Option<PathBuf>,
     /// Sampling rate of the server profile.
     pub profile_rate: f64,
+    /// Server profile: sample only the thread holding the GIL.
+    pub profile_gil: bool,
+    /// Server profile: include idle threads.
+    pub profile_idle: bool,
 }
 
 impl LoadSettings {
@@ -143,6 +147,8 @@ impl LoadSettings {
             profile_pid: None,
             profile_out: None,
             profile_rate: 100.0,
+            profile_gil: false,
+            profile_idle: false,
         })
     }
 

@@ -379,10 +379,43 @@ pub struct ServerProfile {
     pub path: String,
     /// Samples taken.
     pub samples: u64,
+    /// Which threads the samples come from, so what a share means.
+    #[serde(default)]
+    pub view: ProfileView,
+    /// Mean number of threads sampled per sampling round that saw any (1 when one thread ran
+    /// at a time; more when several ran at once, whose wall-clock shares then add up).
+    #[serde(default)]
+    pub threads_per_round: f64,
     /// The hottest functions.
     pub top: Vec<ProfileLine>,
     /// Problems while profiling (the load still ran).
     pub notes: Vec<String>,
+}
+
+/// Which threads a server profile samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileView {
+    /// Wall-clock over every running thread (the default): a line that releases the GIL and
+    /// keeps working (I/O, C code) counts as much as one that holds it.
+    #[default]
+    RunningThreads,
+    /// Wall-clock over every thread, idle ones included (`--idle`).
+    AllThreads,
+    /// Only the thread holding the GIL (`--gil`): where the Python time of a GIL-bound server
+    /// goes.
+    GilHolder,
+}
+
+impl ProfileView {
+    /// How the text report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProfileView::RunningThreads => "wall-clock over all running threads",
+            ProfileView::AllThreads => "wall-clock over all threads, idle ones included",
+            ProfileView::GilHolder => "only the thread holding the GIL",
+        }
+    }
 }
 
 /// One function of the server profile.

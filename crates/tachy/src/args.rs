@@ -409,6 +409,16 @@ pub struct LoadArgs {
     /// Samples per second of the server profile.
     #[arg(long, value_name = "HZ", default_value_t = 100.0)]
     pub profile_rate: f64,
+
+    /// Server profile: sample only the thread holding the GIL (by default every running
+    /// thread is sampled, so in a threaded server a line that releases the GIL, such as a
+    /// database call, is counted once per thread in it).
+    #[arg(long, requires = "profile_pid")]
+    pub gil: bool,
+
+    /// Server profile: include idle threads (waiting on locks, I/O or sleep).
+    #[arg(long, requires = "profile_pid", conflicts_with = "gil")]
+    pub idle: bool,
 }
 
 /// `tachy load` subcommands.

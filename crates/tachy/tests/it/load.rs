@@ -603,6 +603,59 @@ fn load_profile_pid_samples_the_python_server() {
 }
 
 #[test]
+fn load_profile_pid_gil_samples_only_the_gil_holder_of_a_threaded_server() {
+    // The handler sleeps (GIL released), hashes 4 MB (C code, GIL released) and loops in
+    // Python (GIL held). Sampling every running thread blames whatever the threads sit in;
+    // with --gil only the loop holds the GIL long enough to be seen.
+    let mut server = std::process::Command::new(tachy_test::python())
+        .args(["-u", fixture("threaded_server.py").to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    /// Kills the Python server however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let pid = server.id();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let server = Kill(server);
+    let port: u16 = lines.next().expect("the server prints its port").unwrap().trim().parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prof = dir.path().join("p.json");
+    let url = format!("http://127.0.0.1:{port}/");
+    let pid_arg = pid.to_string();
+    let args =
+        [&url as &str, "-d", "2s", "-c", "4", "--profile-pid", &pid_arg, "--profile-out", prof.to_str().unwrap()];
+    let mut gil = args.to_vec();
+    gil.push("--gil");
+    let v = load_json(&gil, 0);
+    let sp = &v["server_profile"];
+    assert_eq!(sp["view"], "gil_holder", "{sp}");
+    assert!(u(&sp["samples"]) > 0, "{sp}");
+    let share = |name: &str| {
+        sp["top"].as_array().unwrap().iter().find(|x| x["function"] == name).map_or(0.0, |x| f(&x["self_share"]))
+    };
+    let (spin, wait, digest) = (share("spin"), share("wait"), share("digest"));
+    assert!(spin > wait + 0.3, "the sleep does not dominate the GIL view: spin {spin}, wait {wait}\n{sp}");
+    assert!(spin > digest + 0.3, "nor the GIL-free hashing: spin {spin}, digest {digest}\n{sp}");
+    assert!(!sp["notes"].to_string().contains("add --gil"), "{sp}");
+    // The text names the view.
+    let out = load(&gil);
+    assert!(stdout(&out).contains("only the thread holding the GIL"), "{}", stdout(&out));
+    // Without --gil: the wall-clock view over the running threads, and it says so.
+    let v = load_json(&args, 0);
+    assert_eq!(v["server_profile"]["view"], "running_threads", "{}", v["server_profile"]);
+    drop(server);
+    // --gil without a server to profile is a mistake.
+    assert_eq!(load(&[&url, "-n", "1", "--gil"]).status.code(), Some(2));
+}
+
+#[test]
 fn load_open_model_ramp_follows_the_stages() {
     let server = TestServer::start(Behavior::ok_after(Duration::ZERO));
     let dir = tempfile::tempdir().unwrap();

@@ -378,6 +378,8 @@ pub(crate) mod fixture {
             pid: 4242,
             path: "server-profile.json".into(),
             samples: 7_380,
+            view: ProfileView::RunningThreads,
+            threads_per_round: 2.4,
             top: vec![
                 ProfileLine {
                     function: "handle".into(),
@@ -398,7 +400,7 @@ pub(crate) mod fixture {
                     total_share: 0.118,
                 },
             ],
-            notes: vec!["2 samples missed the GIL holder".into()],
+            notes: vec!["several threads ran at once (2.4 sampled per round on average): add --gil".into()],
         });
         r.notes = vec!["interrupted after 7.4 s of 60 s: the figures cover the run until then".into()];
         r

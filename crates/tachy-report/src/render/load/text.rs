@@ -330,7 +330,14 @@ fn generator(out: &mut String, report: &LoadReport, paint: Paint) {
 
 fn server_profile(out: &mut String, report: &LoadReport, paint: Paint) {
     let Some(p) = &report.server_profile else { return };
-    let _ = writeln!(out, "  Server profile: pid {}, {} samples, saved to {}", p.pid, count(p.samples), p.path);
+    let _ = writeln!(
+        out,
+        "  Server profile: pid {}, {} samples ({}), saved to {}",
+        p.pid,
+        count(p.samples),
+        p.view.describe(),
+        p.path
+    );
     if !p.top.is_empty() {
         let _ = writeln!(out, "    {:>6}  {:>6}  function", "self", "total");
         for f in &p.top {
