@@ -392,7 +392,8 @@ mod tests {
         let mut gc = vec![false; times.len()];
         gc[0] = true;
         assert!(gc_outliers(&times, &gc).is_none());
-        let w = warnings_with_gc(&[r.clone()], &BenchSettings::default(), &RunContext::default(), &[gc]).join("\n");
+        let w = warnings_with_gc(std::slice::from_ref(&r), &BenchSettings::default(), &RunContext::default(), &[gc])
+            .join("\n");
         assert!(w.contains("likely interference from other programs"), "{w}");
         // Every run collects: the collections do not tell the outliers apart.
         assert!(gc_outliers(&times, &[true; 10]).is_none());
