@@ -24,8 +24,8 @@ def _executable(path):
 def find_binary():
     """Returns the path of the tachy binary.
 
-    Looks at ``$TACHY_BIN``, then this environment's scripts folder (where ``pip install
-    tachy`` puts it, found even when the environment is not activated), then ``PATH``.
+    Looks at ``$TACHY_BIN``, then this environment's scripts folder (where installing the
+    tachy wheel puts it, found even when the environment is not activated), then ``PATH``.
     Raises :class:`BinaryNotFound` with what to do when there is none.
     """
     env = os.environ.get("TACHY_BIN")
@@ -46,7 +46,9 @@ def find_binary():
     found = shutil.which("tachy")
     if found:
         return found
+    # tachy is not on PyPI: it installs from its source tree or a wheel built from it.
     raise BinaryNotFound(
-        "cannot find the tachy binary: install it into this environment (`pip install tachy`), "
-        "put `tachy` on PATH, or set TACHY_BIN to its path"
+        "cannot find the tachy binary: install it into this environment from tachy's source "
+        "(`pip install path/to/tachy`, which builds it with maturin and needs Rust) or from a wheel "
+        "built there (`pip install path/to/tachy-*.whl`), put `tachy` on PATH, or set TACHY_BIN to its path"
     )

@@ -225,6 +225,16 @@ def _cpu():
     return r.ru_utime, r.ru_stime
 
 
+def _cpu_per(c0, c1, loops):
+    """User and system CPU time per iteration between two ``_cpu()`` readings."""
+    return max(0.0, c1[0] - c0[0]) / loops, max(0.0, c1[1] - c0[1]) / loops
+
+
+def _gc_counts():
+    """Collections so far per generation (read outside the measured windows)."""
+    return [g["collections"] for g in gc.get_stats()]
+
+
 def _maxrss():
     if resource is None:
         return 0
@@ -308,7 +318,7 @@ class BenchmarkFixture:
 
     def _auto(self, runner):
         if self.disabled:
-            return runner(1)[1]
+            return runner(1)[2]
         # Calibration, like timeit's autorange: 1, 2, 5, 10, 20, 50, ... iterations until a round
         # lasts the round time. The first call's result is the one returned. Calibration and
         # warmup rounds are the untimed warmup.
@@ -319,7 +329,7 @@ class BenchmarkFixture:
         while not loops:
             for factor in (1, 2, 5):
                 n = base * factor
-                elapsed, value = runner(n)
+                elapsed, _, value = runner(n)
                 if untimed == 0:
                     result = value
                 untimed += 1
@@ -330,34 +340,43 @@ class BenchmarkFixture:
         for _ in range(self._warmup):
             runner(loops)
             untimed += 1
-        times, users, systems, rss = [], [], [], []
+        times, users, systems, rss, gcs = [], [], [], [], []
         total = 0.0
         gc_was = gc.isenabled()
         if self._disable_gc:
             gc.disable()
         try:
+            kept = None
             while (total < self._min_time or len(times) < self._min_rounds) and len(times) < MAX_ROUNDS:
-                u0, s0 = _cpu()
-                elapsed, _ = runner(loops)
-                u1, s1 = _cpu()
+                # The previous round's result is freed here, outside both clocks' windows (the
+                # runner reads wall and CPU time at the same points), so a large result's
+                # deallocation is charged to neither.
+                kept = None
+                g0 = _gc_counts()
+                elapsed, (user, system), kept = runner(loops)
+                g1 = _gc_counts()
                 total += elapsed
                 times.append(elapsed / loops)
-                users.append(max(0.0, u1 - u0) / loops)
-                systems.append(max(0.0, s1 - s0) / loops)
+                users.append(user)
+                systems.append(system)
                 rss.append(_maxrss())
+                gcs.append([b - a for a, b in zip(g0, g1)])
+            kept = None
         finally:
             if gc_was and self._disable_gc:
                 gc.enable()
-        self._finish(times, users, systems, rss, loops, untimed)
+        self._finish(times, users, systems, rss, loops, untimed, gcs)
         return result
 
     def _pedantic(self, target, args, kwargs, setup, teardown, rounds, warmup_rounds, iterations, loop):
         if self.disabled:
             rounds, warmup_rounds = 1, 0
-        times, users, systems, rss = [], [], [], []
+        times, users, systems, rss, gcs = [], [], [], [], []
         result = None
         gc_was = gc.isenabled()
         for i in range(warmup_rounds + rounds):
+            # The previous round's result is freed outside the measured windows.
+            result = None
             call_args, call_kwargs = args, kwargs
             if setup is not None:
                 maybe = setup()
@@ -368,12 +387,14 @@ class BenchmarkFixture:
             if self._disable_gc:
                 gc.disable()
             try:
-                u0, s0 = _cpu()
+                g0 = _gc_counts()
                 if loop is None:
-                    elapsed, result = _timed_sync(target, call_args, call_kwargs, iterations)
+                    elapsed, (user, system), result = _timed_sync(target, call_args, call_kwargs, iterations)
                 else:
-                    elapsed, result = loop.run_until_complete(_timed_async(target, call_args, call_kwargs, iterations))
-                u1, s1 = _cpu()
+                    elapsed, (user, system), result = loop.run_until_complete(
+                        _timed_async(target, call_args, call_kwargs, iterations)
+                    )
+                g1 = _gc_counts()
             finally:
                 if gc_was and self._disable_gc:
                     gc.enable()
@@ -381,14 +402,15 @@ class BenchmarkFixture:
                 teardown(*call_args, **call_kwargs)
             if i >= warmup_rounds:
                 times.append(elapsed / iterations)
-                users.append(max(0.0, u1 - u0) / iterations)
-                systems.append(max(0.0, s1 - s0) / iterations)
+                users.append(user)
+                systems.append(system)
                 rss.append(_maxrss())
+                gcs.append([b - a for a, b in zip(g0, g1)])
         if not self.disabled:
-            self._finish(times, users, systems, rss, iterations, warmup_rounds)
+            self._finish(times, users, systems, rss, iterations, warmup_rounds, gcs)
         return result
 
-    def _finish(self, times, users, systems, rss, iterations, warmup_rounds):
+    def _finish(self, times, users, systems, rss, iterations, warmup_rounds, gcs):
         self.stats = _describe(times, iterations)
         self._record = {
             "times": times,
@@ -398,6 +420,10 @@ class BenchmarkFixture:
             "iterations": iterations,
             "warmup_runs": warmup_rounds,
         }
+        if not self._disable_gc:
+            # Collections per generation during each round: tachy tells the program's own GC
+            # from interference when the outliers coincide with full collections.
+            self._record["gc_collections"] = gcs
 
     def _options(self):
         return {
@@ -436,21 +462,30 @@ def _pick(*values):
     return None
 
 
+# Every runner reads the CPU clock right outside the wall clock, at the same points, and
+# returns (wall time, (user, system) CPU per iteration, result): the result outlives both
+# windows, so freeing it is measured by neither.
+
+
 def _sync_runner(fn, args, kwargs):
     timer = time.perf_counter
 
     def runner(loops):
         if loops == 1:
+            c0 = _cpu()
             t0 = timer()
             result = fn(*args, **kwargs)
             t1 = timer()
-            return t1 - t0, result
+            c1 = _cpu()
+            return t1 - t0, _cpu_per(c0, c1, 1), result
         it = range(loops)
+        c0 = _cpu()
         t0 = timer()
         for _ in it:
             fn(*args, **kwargs)
         t1 = timer()
-        return t1 - t0, None
+        c1 = _cpu()
+        return t1 - t0, _cpu_per(c0, c1, loops), None
 
     return runner
 
@@ -465,21 +500,25 @@ def _async_runner(loop, fn, args, kwargs):
 def _timed_sync(fn, args, kwargs, loops):
     timer = time.perf_counter
     result = None
+    c0 = _cpu()
     t0 = timer()
     for _ in range(loops):
         result = fn(*args, **kwargs)
     t1 = timer()
-    return t1 - t0, result
+    c1 = _cpu()
+    return t1 - t0, _cpu_per(c0, c1, loops), result
 
 
 async def _timed_async(fn, args, kwargs, loops):
     timer = time.perf_counter
     result = None
+    c0 = _cpu()
     t0 = timer()
     for _ in range(loops):
         result = await fn(*args, **kwargs)
     t1 = timer()
-    return t1 - t0, result
+    c1 = _cpu()
+    return t1 - t0, _cpu_per(c0, c1, loops), result
 
 
 class _Loop:

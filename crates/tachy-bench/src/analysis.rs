@@ -150,8 +150,50 @@ pub fn relative(results: &[BenchResult], reference: Option<usize>, alpha: f64, m
         .collect()
 }
 
+/// The far outliers of a run series that the program's own garbage collector explains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GcOutliers {
+    /// Far outliers.
+    pub far: usize,
+    /// Of which ran a full collection.
+    pub with_gc: usize,
+    /// Share of the other runs that ran one (0-1).
+    pub others_share: f64,
+}
+
+/// Whether the far outliers of `times` coincide with full garbage collections (`full_gc`, one
+/// flag per run): at least half of them ran one, and more often than the other runs did.
+/// `None` when there are no far outliers, no flags, or they do not coincide.
+pub fn gc_outliers(times: &[f64], full_gc: &[bool]) -> Option<GcOutliers> {
+    if full_gc.len() != times.len() {
+        return None;
+    }
+    let far = tachy_stats::outliers(times, FAR_OUTLIER);
+    if far.is_empty() {
+        return None;
+    }
+    let with_gc = far.iter().filter(|&&i| full_gc[i]).count();
+    let others: Vec<bool> = (0..times.len()).filter(|i| !far.contains(i)).map(|i| full_gc[i]).collect();
+    let others_share =
+        if others.is_empty() { 0.0 } else { others.iter().filter(|g| **g).count() as f64 / others.len() as f64 };
+    let share = with_gc as f64 / far.len() as f64;
+    (with_gc * 2 >= far.len() && share > others_share).then_some(GcOutliers { far: far.len(), with_gc, others_share })
+}
+
 /// Warnings a careful reader needs about these results.
 pub fn warnings(results: &[BenchResult], settings: &BenchSettings, context: &RunContext) -> Vec<String> {
+    warnings_with_gc(results, settings, context, &[])
+}
+
+/// [`warnings`], with per result (by index; missing or empty: unknown) whether each run ran a
+/// full garbage collection, so outliers the program's own GC explains are not blamed on other
+/// programs.
+pub fn warnings_with_gc(
+    results: &[BenchResult],
+    settings: &BenchSettings,
+    context: &RunContext,
+    full_gc: &[Vec<bool>],
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some([one, _, _]) = context.load_average
         && context.cpus > 0
@@ -162,12 +204,18 @@ pub fn warnings(results: &[BenchResult], settings: &BenchSettings, context: &Run
             context.cpus
         ));
     }
-    for r in results {
+    for (i, r) in results.iter().enumerate() {
         let name = &r.command;
         let Some(s) = &r.stats else { continue };
+        let far = tachy_stats::outliers(&r.times, FAR_OUTLIER).len();
+        let gc = full_gc.get(i).and_then(|flags| gc_outliers(&r.times, flags));
         if s.cv > NOISY_CV {
             let steady_cpu = s.cpu.as_ref().filter(|c| c.cv < s.cv / 2.0 && settings.metric == Metric::Wall);
             match steady_cpu {
+                _ if gc.is_some() => out.push(format!(
+                    "'{name}' varies a lot between runs (CV {:.1}%), its far outliers ran full garbage collections (below)",
+                    s.cv * 100.0
+                )),
                 Some(c) => out.push(format!(
                     "'{name}' varies a lot in wall time (CV {:.1}%) but little in CPU time (CV {:.1}%): the machine is shared; compare with --metric cpu",
                     s.cv * 100.0,
@@ -179,8 +227,15 @@ pub fn warnings(results: &[BenchResult], settings: &BenchSettings, context: &Run
                 )),
             }
         }
-        let far = tachy_stats::outliers(&r.times, FAR_OUTLIER).len();
-        if far > 0 {
+        if let Some(g) = gc {
+            out.push(format!(
+                "'{name}': {} of {} runs are far outliers (modified Z-score > {FAR_OUTLIER}) and {} of them ran a full garbage collection (against {:.0}% of the other runs): the program's own GC, not other programs; --tachy-disable-gc measures without it (keep it on if collections are part of the cost you care about); the median and its CI are robust to them",
+                g.far,
+                s.runs,
+                g.with_gc,
+                g.others_share * 100.0
+            ));
+        } else if far > 0 {
             out.push(format!(
                 "'{name}': {far} of {} runs are far outliers (modified Z-score > {FAR_OUTLIER}), likely interference from other programs; the median and its CI are robust to them",
                 s.runs
@@ -250,8 +305,19 @@ pub fn report(
     context: RunContext,
     interrupted: bool,
 ) -> BenchReport {
+    report_with_gc(results, settings, context, interrupted, &[])
+}
+
+/// [`report`] with each result's full-collection flags per run (see [`warnings_with_gc`]).
+pub fn report_with_gc(
+    results: Vec<BenchResult>,
+    settings: &BenchSettings,
+    context: RunContext,
+    interrupted: bool,
+    full_gc: &[Vec<bool>],
+) -> BenchReport {
     let relative = relative(&results, settings.reference, settings.alpha, settings.metric);
-    let warnings = warnings(&results, settings, &context);
+    let warnings = warnings_with_gc(&results, settings, &context, full_gc);
     BenchReport {
         schema: BENCH_SCHEMA.to_string(),
         tachy_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -306,5 +372,34 @@ mod tests {
         let ctx = RunContext { shell: Some("sh".into()), ..Default::default() };
         let w = warnings(&[from_raw(raw(&[0.001, 0.001, 0.001]))], &BenchSettings::default(), &ctx);
         assert!(w.iter().any(|w| w.contains("--no-shell")));
+    }
+
+    #[test]
+    fn outliers_that_ran_a_full_collection_blame_the_gc() {
+        let times = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 5.0, 1.01, 5.2];
+        let mut gc = vec![false; times.len()];
+        gc[7] = true;
+        gc[9] = true;
+        let g = gc_outliers(&times, &gc).unwrap();
+        assert_eq!((g.far, g.with_gc, g.others_share), (2, 2, 0.0));
+        let r = from_raw(raw(&times));
+        let w = warnings_with_gc(std::slice::from_ref(&r), &BenchSettings::default(), &RunContext::default(), &[gc]);
+        let w = w.join("\n");
+        assert!(w.contains("2 of 10 runs are far outliers") && w.contains("ran a full garbage collection"), "{w}");
+        assert!(w.contains("--tachy-disable-gc") && !w.contains("interference"), "{w}");
+        assert!(w.contains("CV 94.9%), its far outliers ran full garbage collections"), "{w}");
+        // Not coinciding: interference, as before.
+        let mut gc = vec![false; times.len()];
+        gc[0] = true;
+        assert!(gc_outliers(&times, &gc).is_none());
+        let w = warnings_with_gc(std::slice::from_ref(&r), &BenchSettings::default(), &RunContext::default(), &[gc])
+            .join("\n");
+        assert!(w.contains("likely interference from other programs"), "{w}");
+        // Every run collects: the collections do not tell the outliers apart.
+        assert!(gc_outliers(&times, &[true; 10]).is_none());
+        // Unknown (no flags, or GC off): interference.
+        assert!(gc_outliers(&times, &[]).is_none());
+        let w = warnings_with_gc(&[r], &BenchSettings::default(), &RunContext::default(), &[]).join("\n");
+        assert!(w.contains("likely interference from other programs"), "{w}");
     }
 }

@@ -70,10 +70,24 @@ pub struct RawBenchmark {
     /// Untimed rounds before the timed ones (calibration and warmup).
     #[serde(default)]
     pub warmup_runs: usize,
+    /// Garbage collections during each round, per generation (youngest first, as Python's
+    /// `gc.get_stats()`); empty when unknown or the collector was off. A round whose oldest
+    /// generation was collected ran a full collection: when the far outliers coincide with
+    /// those, the outlier warning names the program's GC instead of other programs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gc_collections: Vec<Vec<u64>>,
     /// pytest-benchmark's own per-benchmark fields (`name`, `fullname`, `params`, `param`,
     /// `extra_info`, `options`), passed through to `--export-pytest-json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pytest: Option<serde_json::Value>,
+}
+
+impl RawBenchmark {
+    /// Per round, whether its oldest generation was collected (a full collection); empty when
+    /// unknown.
+    pub fn full_collections(&self) -> Vec<bool> {
+        self.gc_collections.iter().map(|gens| gens.last().is_some_and(|n| *n > 0)).collect()
+    }
 }
 
 /// Reads and checks a raw-timings file.
@@ -124,9 +138,12 @@ pub fn parse(path: &Path, text: &str) -> Result<RawFile, BenchError> {
             return Err(bad(format!("'{name}' has a negative or non-finite time")));
         }
         let n = b.times.len();
-        for (field, len) in
-            [("user_times", b.user_times.len()), ("system_times", b.system_times.len()), ("max_rss", b.max_rss.len())]
-        {
+        for (field, len) in [
+            ("user_times", b.user_times.len()),
+            ("system_times", b.system_times.len()),
+            ("max_rss", b.max_rss.len()),
+            ("gc_collections", b.gc_collections.len()),
+        ] {
             if len != 0 && len != n {
                 return Err(bad(format!("'{name}' has {len} {field} for {n} rounds")));
             }
@@ -170,7 +187,8 @@ pub fn report(raw: &RawFile, settings: &BenchSettings) -> BenchReport {
     if let Some(started) = &raw.started_at {
         context.started_at = started.clone();
     }
-    let mut report = analysis::report(results, &settings, context, false);
+    let full_gc: Vec<Vec<bool>> = raw.benchmarks.iter().map(RawBenchmark::full_collections).collect();
+    let mut report = analysis::report_with_gc(results, &settings, context, false, &full_gc);
     if !one_group {
         report.relative.clear();
     }
@@ -211,6 +229,22 @@ mod tests {
     }
 
     #[test]
+    fn outliers_with_full_collections_are_put_down_to_the_gc() {
+        let times = "[1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 5.0, 1.01, 5.2]";
+        let quiet = "[0, 0, 0]";
+        let gcs =
+            format!("[{quiet}, {quiet}, {quiet}, {quiet}, {quiet}, {quiet}, {quiet}, [9, 1, 1], {quiet}, [8, 0, 1]]");
+        let text = file(&format!(r#"{{"name": "t", "times": {times}, "gc_collections": {gcs}}}"#));
+        let raw = parse(Path::new("r.json"), &text).unwrap();
+        assert_eq!(raw.benchmarks[0].full_collections().iter().filter(|f| **f).count(), 2);
+        let w = report(&raw, &BenchSettings::default()).warnings.join("\n");
+        assert!(w.contains("ran a full garbage collection") && w.contains("--tachy-disable-gc"), "{w}");
+        let text = file(&format!(r#"{{"name": "t", "times": {times}}}"#));
+        let w = report(&parse(Path::new("r.json"), &text).unwrap(), &BenchSettings::default()).warnings.join("\n");
+        assert!(w.contains("likely interference from other programs"), "{w}");
+    }
+
+    #[test]
     fn different_groups_are_not_compared() {
         let text =
             file(r#"{"name": "a", "group": "x", "times": [1, 1, 1]}, {"name": "b", "group": "y", "times": [2, 2, 2]}"#);
@@ -233,5 +267,9 @@ mod tests {
             err(&file(r#"{"name": "a", "times": [1, 2], "user_times": [1]}"#)).contains("1 user_times for 2 rounds")
         );
         assert!(err(&file(r#"{"name": "a", "times": "x"}"#)).contains("unexpected fields"));
+        assert!(
+            err(&file(r#"{"name": "a", "times": [1, 2], "gc_collections": [[1, 0, 0]]}"#))
+                .contains("1 gc_collections for 2 rounds")
+        );
     }
 }

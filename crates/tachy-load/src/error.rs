@@ -36,7 +36,7 @@ pub enum LoadError {
     InvalidSetting(String),
     /// An SLO expression does not parse.
     #[error(
-        "invalid SLO '{expr}': {reason}; accepted forms: p50|p90|p95|p99|p99.9|pNN|mean|min|max<200ms, errors<1%, timeouts<0.5%, rps>=100 (operators <, <=, >, >=)"
+        "invalid SLO '{expr}': {reason}; accepted forms: p50|p90|p95|p99|p99.9|pNN|mean|min|max<200ms, errors<1%, timeouts<0.5%, rps>=100, dropped<=10 or dropped<1% (operators <, <=, >, >=)"
     )]
     InvalidSlo {
         /// The expression.

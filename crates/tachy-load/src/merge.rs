@@ -227,6 +227,7 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
             acc.sent += s.sent;
             acc.late += s.late;
             acc.dropped += s.dropped;
+            acc.max_dropped_wait_ms = acc.max_dropped_wait_ms.max(s.max_dropped_wait_ms);
             acc.max_lateness_ms = acc.max_lateness_ms.max(s.max_lateness_ms);
             acc.achieved_rate += s.achieved_rate;
         }
@@ -244,7 +245,8 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
                 None => reason,
             });
         }
-        for s in &r.slos {
+        // The implicit `dropped<=0` is added again on the merged figures when still due.
+        for s in r.slos.iter().filter(|s| !s.implicit) {
             let key = (s.scope.clone(), s.expr.clone());
             if !slo_exprs.contains(&key) {
                 slo_exprs.push(key);
@@ -274,7 +276,7 @@ pub fn merge(parts: &[(PathBuf, LoadReport)], slos: &[Slo]) -> Result<LoadReport
             global.push(s.clone());
         }
     }
-    let slo_results = evaluate_slos(&global, (&totals, &total.hist), &scoped);
+    let slo_results = evaluate_slos(&global, (&totals, &total.hist), schedule.as_ref(), &scoped);
     let timeline: Vec<TimelinePoint> =
         seconds.iter().map(|(sec, (acc, conns, rate))| point(*sec, &acc.counts, &acc.hist, *conns, *rate)).collect();
     let mut run = first.run.clone();

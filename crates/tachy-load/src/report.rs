@@ -64,16 +64,22 @@ pub fn point(
     }
 }
 
-/// Evaluates run-wide SLOs and each request's own SLOs.
+/// Evaluates run-wide SLOs and each request's own SLOs. In the open model (a `schedule`),
+/// `dropped<=0` is added when no run-wide `dropped` SLO was given: a request the target could
+/// not take on schedule fails the run unless the user allows some.
 pub fn evaluate_slos(
     global: &[Slo],
     totals: (&LoadStats, &Histogram<u64>),
+    schedule: Option<&ScheduleStats>,
     scoped: &[(String, Vec<Slo>, LoadStats, Histogram<u64>)],
 ) -> Vec<SloResult> {
-    let mut out: Vec<SloResult> =
-        global.iter().map(|s| s.evaluate(totals.0, &|p| hdr::percentile_ms(totals.1, p), None)).collect();
+    let percentile = |p| hdr::percentile_ms(totals.1, p);
+    let mut out: Vec<SloResult> = global.iter().map(|s| s.evaluate(totals.0, &percentile, schedule, None)).collect();
+    if schedule.is_some() && !global.iter().any(Slo::is_dropped) {
+        out.push(SloResult { implicit: true, ..Slo::no_drops().evaluate(totals.0, &percentile, schedule, None) });
+    }
     for (name, slos, stats, hist) in scoped {
-        out.extend(slos.iter().map(|s| s.evaluate(stats, &|p| hdr::percentile_ms(hist, p), Some(name))));
+        out.extend(slos.iter().map(|s| s.evaluate(stats, &|p| hdr::percentile_ms(hist, p), schedule, Some(name))));
     }
     out
 }
@@ -137,17 +143,18 @@ pub fn build(settings: &LoadSettings, raw: &RawRun) -> LoadReport {
         .iter()
         .map(|iv| point(iv.second, &iv.stats.counts(), &iv.stats.hist, iv.connections, iv.target_rate))
         .collect();
-    let slos = evaluate_slos(&settings.slos, (&totals, &raw.total.hist), &scoped);
     let schedule = raw.planned.map(|planned| ScheduleStats {
         target_rate: rate_max(settings),
         scheduled: planned,
         sent: raw.sent,
         late: raw.late,
-        dropped: planned.saturating_sub(raw.sent),
+        dropped: raw.dropped.min(planned.saturating_sub(raw.sent)),
+        max_dropped_wait_ms: hdr::ms(raw.max_dropped_wait_us),
         late_threshold_ms: LATE_THRESHOLD.as_secs_f64() * 1000.0,
         max_lateness_ms: hdr::ms(raw.max_lateness_us),
         achieved_rate: if elapsed > 0.0 { raw.sent as f64 / elapsed } else { 0.0 },
     });
+    let slos = evaluate_slos(&settings.slos, (&totals, &raw.total.hist), schedule.as_ref(), &scoped);
     let generator = generator(raw);
     let mut notes = Vec::new();
     if raw.interrupted {
@@ -156,16 +163,24 @@ pub fn build(settings: &LoadSettings, raw: &RawRun) -> LoadReport {
     if raw.in_flight > 0 {
         notes.push(format!("{} request(s) still in flight at the end were not counted", raw.in_flight));
     }
-    if totals.responses == 0 && totals.requests > 0 {
-        notes.push("no request got a response".to_string());
-    }
     if let Some(s) = &schedule
         && s.scheduled > 0
         && (s.late + s.dropped) * 10 > s.scheduled
     {
+        let dropped = if s.dropped > 0 {
+            format!(
+                "; a dropped request was due while its connection still waited for the server's answer, up to the end (the oldest had waited {:.0} ms): it fails the dropped SLO but is in neither the error rate nor the latency percentiles",
+                s.max_dropped_wait_ms
+            )
+        } else {
+            String::new()
+        };
         notes.push(format!(
-            "the schedule was not kept: {} late and {} dropped of {} planned requests; latencies include the wait (more connections with -c may help)",
-            s.late, s.dropped, s.scheduled
+            "the schedule was not kept: {} late and {} dropped ({:.1}%) of {} planned requests; latencies include the wait{dropped} (more connections with -c may help if the server takes requests in parallel)",
+            s.late,
+            s.dropped,
+            s.dropped_share() * 100.0,
+            s.scheduled
         ));
     }
     if generator.saturated {
@@ -239,6 +254,8 @@ mod tests {
             sent: 0,
             late: 0,
             max_lateness_us: 0,
+            dropped: 0,
+            max_dropped_wait_us: 0,
             in_flight: 0,
             threads: 2,
             busy_share: busy,

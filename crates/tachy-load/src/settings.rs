@@ -118,6 +118,10 @@ pub struct LoadSettings {
     pub profile_out: Option<PathBuf>,
     /// Sampling rate of the server profile.
     pub profile_rate: f64,
+    /// Server profile: sample only the thread holding the GIL.
+    pub profile_gil: bool,
+    /// Server profile: include idle threads.
+    pub profile_idle: bool,
 }
 
 impl LoadSettings {
@@ -143,6 +147,8 @@ impl LoadSettings {
             profile_pid: None,
             profile_out: None,
             profile_rate: 100.0,
+            profile_gil: false,
+            profile_idle: false,
         })
     }
 
@@ -191,6 +197,21 @@ impl LoadSettings {
         }
         if self.stages.iter().map(|s| s.duration).sum::<Duration>().is_zero() && self.bound.is_none() {
             return bad("the stages last 0 s in total: give them durations");
+        }
+        if self.rate.is_none()
+            && let Some(s) = self.slos.iter().find(|s| s.is_dropped())
+        {
+            return Err(LoadError::InvalidSetting(format!(
+                "SLO '{}' needs the open model (--rate): a closed-model connection sends its next request when answered, so none is dropped",
+                s.expr
+            )));
+        }
+        if let Some((r, s)) = self.requests.iter().find_map(|r| r.slos.iter().find(|s| s.is_dropped()).map(|s| (r, s)))
+        {
+            return Err(LoadError::InvalidSetting(format!(
+                "request '{}': SLO '{}' applies to the whole run; put it in the scenario's top-level slo list or give it with --slo",
+                r.name, s.expr
+            )));
         }
         Ok(())
     }

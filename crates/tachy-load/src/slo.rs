@@ -1,7 +1,7 @@
-//! SLO expressions (`p95<200ms`, `errors<1%`, `timeouts<0.5%`, `rps>=100`): parsing and
-//! evaluation against a report's figures.
+//! SLO expressions (`p95<200ms`, `errors<1%`, `timeouts<0.5%`, `rps>=100`, `dropped<=10`,
+//! `dropped<1%`): parsing and evaluation against a report's figures.
 
-use tachy_report::load::{LoadStats, SloResult};
+use tachy_report::load::{LoadStats, ScheduleStats, SloResult};
 
 use crate::LoadError;
 
@@ -22,6 +22,11 @@ pub enum Metric {
     Timeouts,
     /// Requests per second.
     Rps,
+    /// Open model: planned requests never sent because the target had not answered the
+    /// connection's earlier request (a count).
+    Dropped,
+    /// The same as a percentage of the planned requests.
+    DroppedShare,
 }
 
 /// A comparison operator.
@@ -63,7 +68,19 @@ pub struct Slo {
 }
 
 impl Slo {
-    /// Parses an expression such as `p95<200ms`, `p99.9<=1s`, `errors<1%`, `rps>=100`.
+    /// The implicit SLO of the open model when the user gives no `dropped` SLO of their own:
+    /// no planned request may be dropped.
+    pub fn no_drops() -> Slo {
+        Slo { expr: "dropped<=0".into(), metric: Metric::Dropped, op: Op::Le, limit: 0.0 }
+    }
+
+    /// True for the run-wide `dropped` SLO (either form).
+    pub fn is_dropped(&self) -> bool {
+        matches!(self.metric, Metric::Dropped | Metric::DroppedShare)
+    }
+
+    /// Parses an expression such as `p95<200ms`, `p99.9<=1s`, `errors<1%`, `rps>=100`,
+    /// `dropped<=10`, `dropped<1%`.
     pub fn parse(expr: &str) -> Result<Slo, LoadError> {
         let compact: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
         let err = |reason: &str| LoadError::InvalidSlo { expr: expr.to_string(), reason: reason.to_string() };
@@ -90,6 +107,8 @@ impl Slo {
             "errors" | "error_rate" | "error-rate" => Metric::Errors,
             "timeouts" | "timeout_rate" | "timeout-rate" => Metric::Timeouts,
             "rps" | "throughput" => Metric::Rps,
+            "dropped" if value.ends_with('%') => Metric::DroppedShare,
+            "dropped" => Metric::Dropped,
             "median" => Metric::Percentile(50.0),
             n if n.starts_with('p') => {
                 let digits = &n[1..];
@@ -109,7 +128,7 @@ impl Slo {
             Metric::Percentile(_) | Metric::Mean | Metric::Min | Metric::Max => {
                 parse_latency_ms(value).ok_or_else(|| err("a latency limit needs a unit: 200ms, 1.5s or 500us"))?
             }
-            Metric::Errors | Metric::Timeouts => {
+            Metric::Errors | Metric::Timeouts | Metric::DroppedShare => {
                 let v = value.strip_suffix('%').ok_or_else(|| err("a rate limit is a percentage such as 1%"))?;
                 v.parse::<f64>().ok().filter(|v| (0.0..=100.0).contains(v)).ok_or_else(|| err("not a percentage"))?
             }
@@ -117,6 +136,9 @@ impl Slo {
                 let v = value.strip_suffix("/s").unwrap_or(value);
                 v.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| err("not a rate"))?
             }
+            Metric::Dropped => value.parse::<u64>().map(|n| n as f64).map_err(|_| {
+                err("a dropped limit is a number of requests (dropped<=10) or a percentage (dropped<1%)")
+            })?,
         };
         Ok(Slo { expr: compact, metric, op, limit })
     }
@@ -131,20 +153,29 @@ impl Slo {
             Metric::Errors => "errors".into(),
             Metric::Timeouts => "timeouts".into(),
             Metric::Rps => "rps".into(),
+            Metric::Dropped | Metric::DroppedShare => "dropped".into(),
         }
     }
 
     /// The unit of limit and measurement.
     pub fn unit(&self) -> &'static str {
         match self.metric {
-            Metric::Errors | Metric::Timeouts => "%",
+            Metric::Errors | Metric::Timeouts | Metric::DroppedShare => "%",
             Metric::Rps => "req/s",
+            Metric::Dropped => "requests",
             _ => "ms",
         }
     }
 
-    /// Evaluates against `stats`; `percentile(p)` gives any latency percentile in ms.
-    pub fn evaluate(&self, stats: &LoadStats, percentile: &dyn Fn(f64) -> f64, scope: Option<&str>) -> SloResult {
+    /// Evaluates against `stats`; `percentile(p)` gives any latency percentile in ms;
+    /// `schedule` (open model) gives the dropped requests (none without a schedule).
+    pub fn evaluate(
+        &self,
+        stats: &LoadStats,
+        percentile: &dyn Fn(f64) -> f64,
+        schedule: Option<&ScheduleStats>,
+        scope: Option<&str>,
+    ) -> SloResult {
         let l = &stats.latency;
         let measured = match self.metric {
             Metric::Percentile(p) => percentile(p),
@@ -154,6 +185,8 @@ impl Slo {
             Metric::Errors => stats.error_rate * 100.0,
             Metric::Timeouts => stats.timeout_rate * 100.0,
             Metric::Rps => stats.rps,
+            Metric::Dropped => schedule.map_or(0, |s| s.dropped) as f64,
+            Metric::DroppedShare => schedule.map_or(0.0, |s| s.dropped_share() * 100.0),
         };
         // A latency SLO over zero responses cannot be said to hold.
         let no_data =
@@ -166,6 +199,7 @@ impl Slo {
             limit: self.limit,
             unit: self.unit().to_string(),
             passed: !no_data && self.op.holds(measured, self.limit),
+            implicit: false,
         }
     }
 }
@@ -205,6 +239,11 @@ mod tests {
         let s = Slo::parse("rps>=100").unwrap();
         assert_eq!((s.metric, s.op, s.limit), (Metric::Rps, Op::Ge, 100.0));
         assert_eq!(Slo::parse("mean<500us").unwrap().limit, 0.5);
+        let s = Slo::parse("dropped<=10").unwrap();
+        assert_eq!((s.metric, s.op, s.limit, s.unit()), (Metric::Dropped, Op::Le, 10.0, "requests"));
+        let s = Slo::parse("dropped<1%").unwrap();
+        assert_eq!((s.metric, s.limit, s.unit()), (Metric::DroppedShare, 1.0, "%"));
+        assert!(Slo::parse("dropped<1.5").unwrap_err().to_string().contains("number of requests"));
     }
 
     #[test]
@@ -229,12 +268,17 @@ mod tests {
         let mut stats = LoadStats { rps: 150.0, error_rate: 0.02, ..Default::default() };
         stats.latency.count = 10;
         let p = |_: f64| 120.0;
-        assert!(Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None).passed);
-        assert!(!Slo::parse("errors<1%").unwrap().evaluate(&stats, &p, None).passed);
-        let r = Slo::parse("rps>=100").unwrap().evaluate(&stats, &p, Some("home"));
+        assert!(Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None, None).passed);
+        assert!(!Slo::parse("errors<1%").unwrap().evaluate(&stats, &p, None, None).passed);
+        let r = Slo::parse("rps>=100").unwrap().evaluate(&stats, &p, None, Some("home"));
         assert!(r.passed);
         assert_eq!(r.scope.as_deref(), Some("home"));
+        let sched = ScheduleStats { scheduled: 200, dropped: 3, ..Default::default() };
+        let r = Slo::parse("dropped<=2").unwrap().evaluate(&stats, &p, Some(&sched), None);
+        assert!(!r.passed && r.measured == 3.0);
+        let r = Slo::parse("dropped<2%").unwrap().evaluate(&stats, &p, Some(&sched), None);
+        assert!(r.passed && r.measured == 1.5);
         stats.latency.count = 0;
-        assert!(!Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None).passed);
+        assert!(!Slo::parse("p95<200ms").unwrap().evaluate(&stats, &p, None, None).passed);
     }
 }

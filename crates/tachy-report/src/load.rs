@@ -303,14 +303,29 @@ pub struct ScheduleStats {
     /// Requests sent later than the lateness threshold after their intended time (the
     /// connection was still busy, or the generator was behind).
     pub late: u64,
-    /// Planned requests never sent before the end of the run.
+    /// Planned requests never sent because their connection was still waiting for the answer
+    /// to an earlier one when the run ended: the target did not keep up. Not in the latency
+    /// percentiles (they have no response); `max_dropped_wait_ms` bounds their latency from
+    /// below. `scheduled >= sent + dropped`: the rest were due in the last moments and the
+    /// generator itself had not sent them yet (its timer lag, see `generator`).
     pub dropped: u64,
+    /// How long the oldest dropped request had waited past its intended send time when the
+    /// run ended, in ms (0 when none was dropped): a lower bound on its latency.
+    #[serde(default)]
+    pub max_dropped_wait_ms: f64,
     /// The lateness threshold in ms.
     pub late_threshold_ms: f64,
     /// Largest delay between a request's intended and actual send time, in ms.
     pub max_lateness_ms: f64,
     /// Rate achieved (sent / elapsed).
     pub achieved_rate: f64,
+}
+
+impl ScheduleStats {
+    /// `dropped / scheduled` (0-1; 0 when nothing was planned).
+    pub fn dropped_share(&self) -> f64 {
+        if self.scheduled > 0 { self.dropped as f64 / self.scheduled as f64 } else { 0.0 }
+    }
 }
 
 /// The generator's own health during the run.
@@ -339,16 +354,20 @@ pub struct SloResult {
     pub expr: String,
     /// The named request it applies to (`None`: the whole run).
     pub scope: Option<String>,
-    /// The metric: `p95`, `errors`, `timeouts`, `rps`, `mean`, ...
+    /// The metric: `p95`, `errors`, `timeouts`, `rps`, `mean`, `dropped`, ...
     pub metric: String,
     /// The measured value, in the unit of the limit (ms, %, req/s).
     pub measured: f64,
     /// The limit, in the same unit.
     pub limit: f64,
-    /// The unit: `ms`, `%` or `req/s`.
+    /// The unit: `ms`, `%`, `req/s` or `requests`.
     pub unit: String,
     /// Whether it held.
     pub passed: bool,
+    /// True for an SLO tachy added itself: `dropped<=0` in the open model when no `dropped`
+    /// SLO was given.
+    #[serde(default)]
+    pub implicit: bool,
 }
 
 /// The server-side profile taken during the load.
@@ -360,10 +379,43 @@ pub struct ServerProfile {
     pub path: String,
     /// Samples taken.
     pub samples: u64,
+    /// Which threads the samples come from, so what a share means.
+    #[serde(default)]
+    pub view: ProfileView,
+    /// Mean number of threads sampled per sampling round that saw any (1 when one thread ran
+    /// at a time; more when several ran at once, whose wall-clock shares then add up).
+    #[serde(default)]
+    pub threads_per_round: f64,
     /// The hottest functions.
     pub top: Vec<ProfileLine>,
     /// Problems while profiling (the load still ran).
     pub notes: Vec<String>,
+}
+
+/// Which threads a server profile samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileView {
+    /// Wall-clock over every running thread (the default): a line that releases the GIL and
+    /// keeps working (I/O, C code) counts as much as one that holds it.
+    #[default]
+    RunningThreads,
+    /// Wall-clock over every thread, idle ones included (`--idle`).
+    AllThreads,
+    /// Only the thread holding the GIL (`--gil`): where the Python time of a GIL-bound server
+    /// goes.
+    GilHolder,
+}
+
+impl ProfileView {
+    /// How the text report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProfileView::RunningThreads => "wall-clock over all running threads",
+            ProfileView::AllThreads => "wall-clock over all threads, idle ones included",
+            ProfileView::GilHolder => "only the thread holding the GIL",
+        }
+    }
 }
 
 /// One function of the server profile.

@@ -337,7 +337,9 @@ pub struct LoadArgs {
     pub requests: Option<u64>,
 
     /// Open model: send R requests per second on a fixed schedule; latency is measured from
-    /// each request's intended send time (coordinated omission corrected).
+    /// each request's intended send time (coordinated omission corrected). A planned request
+    /// its connection could not send because the server had not answered yet is dropped and
+    /// fails the run unless a 'dropped' SLO allows it.
     #[arg(short, long, value_name = "R")]
     pub rate: Option<f64>,
 
@@ -386,8 +388,9 @@ pub struct LoadArgs {
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 
-    /// Service-level objective, e.g. 'p95<200ms', 'errors<1%', 'timeouts<0.5%', 'rps>=100'
-    /// (repeatable); exit 1 when one fails.
+    /// Service-level objective, e.g. 'p95<200ms', 'errors<1%', 'timeouts<0.5%', 'rps>=100',
+    /// and with --rate 'dropped<=10' or 'dropped<1%' (default 'dropped<=0') (repeatable); exit
+    /// 1 when one fails.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
 
@@ -406,6 +409,16 @@ pub struct LoadArgs {
     /// Samples per second of the server profile.
     #[arg(long, value_name = "HZ", default_value_t = 100.0)]
     pub profile_rate: f64,
+
+    /// Server profile: sample only the thread holding the GIL (by default every running
+    /// thread is sampled, so in a threaded server a line that releases the GIL, such as a
+    /// database call, is counted once per thread in it).
+    #[arg(long, requires = "profile_pid")]
+    pub gil: bool,
+
+    /// Server profile: include idle threads (waiting on locks, I/O or sleep).
+    #[arg(long, requires = "profile_pid", conflicts_with = "gil")]
+    pub idle: bool,
 }
 
 /// `tachy load` subcommands.

@@ -82,12 +82,17 @@ pub struct RawRun {
     pub interrupted: bool,
     /// Open model: requests planned by the end.
     pub planned: Option<u64>,
-    /// Open model: sent, late, max lateness in µs.
+    /// Open model: requests sent (counted when sent).
     pub sent: u64,
     /// Open model: late requests.
     pub late: u64,
     /// Open model: largest lateness.
     pub max_lateness_us: u64,
+    /// Open model: planned requests never sent because the target had not answered the
+    /// connection's earlier request by the end.
+    pub dropped: u64,
+    /// Open model: the longest wait of a dropped request at the end, in µs.
+    pub max_dropped_wait_us: u64,
     /// Requests still in flight when the run stopped (not counted).
     pub in_flight: u64,
     /// Worker threads.
@@ -136,6 +141,8 @@ struct Shared {
     /// with the number of connections the slot has opened (the next one's generation).
     h2_slots: Vec<tokio::sync::Mutex<(u64, Option<http2::H2Conn>)>>,
     end_at: Option<f64>,
+    /// When the coordinator stopped the run, in µs since the start (set before `stop`).
+    stopped_us: AtomicU64,
     stop: AtomicBool,
     workers: Vec<Worker>,
     done: AtomicUsize,
@@ -282,6 +289,7 @@ pub fn execute(
             Vec::new()
         },
         end_at: deadline.map(|d| d.as_secs_f64()),
+        stopped_us: AtomicU64::new(u64::MAX),
         stop: AtomicBool::new(false),
         workers: (0..threads)
             .map(|_| Worker {
@@ -352,6 +360,7 @@ pub fn execute(
         }
         std::thread::sleep(wait);
     };
+    shared.stopped_us.store(stopped_at.as_micros() as u64, Ordering::SeqCst);
     shared.stop.store(true, Ordering::SeqCst);
     let _ = stop_tx.send(true);
     for h in handles {
@@ -372,6 +381,7 @@ pub fn execute(
     let mut total = Stats::new(hdr::SIGFIG);
     let mut endpoints: Vec<Stats> = (0..settings.requests.len()).map(|_| Stats::new(hdr::SIGFIG)).collect();
     let (mut sent, mut late, mut max_lateness_us, mut in_flight) = (0, 0, 0, 0);
+    let (mut dropped, mut max_dropped_wait_us) = (0, 0);
     let mut lag = hdr::new(hdr::SIGFIG_INTERVAL);
     let mut busy = 0.0;
     for w in &shared.workers {
@@ -383,6 +393,8 @@ pub fn execute(
         sent += s.sent;
         late += s.late;
         max_lateness_us = max_lateness_us.max(s.max_lateness_us);
+        dropped += s.dropped;
+        max_dropped_wait_us = max_dropped_wait_us.max(s.max_dropped_wait_us);
         in_flight += w.in_flight.load(Ordering::SeqCst);
         let _ = lag.add(&*w.lag.lock().unwrap_or_else(|e| e.into_inner()));
         let (cpu, wall) = *w.busy.lock().unwrap_or_else(|e| e.into_inner());
@@ -405,6 +417,8 @@ pub fn execute(
         sent,
         late,
         max_lateness_us,
+        dropped,
+        max_dropped_wait_us,
         in_flight,
         threads,
         busy_share: busy / threads as f64,
@@ -454,6 +468,9 @@ fn worker(sh: Arc<Shared>, w: usize, threads: usize, mut stop: tokio::sync::watc
         probe.abort();
         tasks.abort_all();
     });
+    // Dropping the runtime drops the aborted connection tasks: their backlogs count the
+    // dropped requests before the coordinator reads this worker's figures.
+    drop(rt);
     let done_us = sh.start.elapsed().as_micros() as u64;
     sh.last_done_us.fetch_max(done_us, Ordering::SeqCst);
     let busy = (thread_cpu_secs() - cpu0, wall0.elapsed().as_secs_f64());
@@ -561,6 +578,55 @@ async fn shared_h2(sh: &Shared, c: usize, refused: Option<u64>) -> Result<http2:
     Ok(conn)
 }
 
+/// Open model: the requests a connection task still owed when it ended. Planned requests
+/// (intended before the end of the run, within `--requests`) that the task never sent
+/// because it was busy with an earlier one (waiting for the target's answer, or backing off
+/// after a refused connection) are dropped: the target did not keep up. A task idle until
+/// its next request's time owes nothing; if that time had passed, the generator itself was
+/// behind (its timer lag is in the self-check).
+struct Backlog<'a> {
+    sh: &'a Shared,
+    w: usize,
+    clients: u64,
+    /// The first of the task's tickets (`next`, `next + clients`, ...) not yet sent.
+    next: u64,
+    /// Waiting for `next`'s intended time.
+    idle: bool,
+}
+
+impl Drop for Backlog<'_> {
+    fn drop(&mut self) {
+        let Some(ramp) = &self.sh.open else { return };
+        if self.idle {
+            return;
+        }
+        let stopped = self.sh.stopped_us.load(Ordering::SeqCst);
+        if stopped == u64::MAX {
+            // The task ended by itself (its last planned request was sent).
+            return;
+        }
+        let end = (stopped as f64 / 1e6).min(self.sh.end_at.unwrap_or(f64::INFINITY));
+        let (n, wait_us) = owed(ramp, self.next, self.clients, end, self.sh.count);
+        if n > 0 {
+            let mut s = self.sh.workers[self.w].stats.lock().unwrap_or_else(|e| e.into_inner());
+            s.dropped += n;
+            s.max_dropped_wait_us = s.max_dropped_wait_us.max(wait_us);
+        }
+    }
+}
+
+/// Tickets `next`, `next + step`, ... planned before `end` seconds (and below `count`), and
+/// how long the first had waited at `end`, in µs.
+fn owed(ramp: &Ramp, next: u64, step: u64, end: f64, count: Option<u64>) -> (u64, u64) {
+    let limit = count.map_or(ramp.planned_until(end), |n| ramp.planned_until(end).min(n));
+    if next >= limit || step == 0 {
+        return (0, 0);
+    }
+    let n = (limit - 1 - next) / step + 1;
+    let wait = ramp.time_of(next as f64).map_or(0.0, |t| (end - t).max(0.0));
+    (n, (wait * 1e6) as u64)
+}
+
 /// One client: a connection (HTTP/1.1), or one stream of a shared HTTP/2 connection.
 async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
     let worker = &sh.workers[w];
@@ -570,7 +636,12 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
     let clients = (sh.connections * sh.streams) as u64;
     let mut k = j as u64;
     let period = sh.sequence.len() as u64;
+    // Open model: however this task ends (its last request, the deadline, Ctrl-C), the
+    // planned requests it still owed count as dropped unless it was idle, waiting for the
+    // next one's time.
+    let mut backlog = Backlog { sh: &sh, w, clients, next: k, idle: false };
     loop {
+        backlog.next = k;
         if sh.stop.load(Ordering::Relaxed) {
             return;
         }
@@ -583,9 +654,19 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
                 return;
             }
             let when = sh.start + Duration::from_secs_f64(t);
+            backlog.idle = true;
             tokio::time::sleep_until(when.into()).await;
+            backlog.idle = false;
             let ticket = k;
             k += clients;
+            backlog.next = k;
+            let lateness = Instant::now().saturating_duration_since(when);
+            let mut s = worker.stats.lock().unwrap_or_else(|e| e.into_inner());
+            s.sent += 1;
+            if lateness > LATE_THRESHOLD {
+                s.late += 1;
+            }
+            s.max_lateness_us = s.max_lateness_us.max(lateness.as_micros() as u64);
             (ticket, Some(when))
         } else {
             if let Some(ramp) = &sh.conn_ramp {
@@ -625,21 +706,26 @@ async fn connection(sh: Arc<Shared>, w: usize, j: usize) {
             }
         };
         let latency = ended.duration_since(intended.unwrap_or(started));
-        {
-            let mut s = worker.stats.lock().unwrap_or_else(|e| e.into_inner());
-            s.record(idx, outcome, latency.as_micros() as u64);
-            if let Some(when) = intended {
-                let lateness = started.saturating_duration_since(when);
-                s.sent += 1;
-                if lateness > LATE_THRESHOLD {
-                    s.late += 1;
-                }
-                s.max_lateness_us = s.max_lateness_us.max(lateness.as_micros() as u64);
-            }
-        }
+        worker.stats.lock().unwrap_or_else(|e| e.into_inner()).record(idx, outcome, latency.as_micros() as u64);
         worker.in_flight.fetch_sub(1, Ordering::Relaxed);
         if matches!(outcome, Outcome::Error(ErrorClass::Refused | ErrorClass::Connect | ErrorClass::Tls)) {
             tokio::time::sleep(CONNECT_BACKOFF).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_connection_owes_its_planned_tickets() {
+        // 50/s: ticket k is due at k * 20 ms; 100 are planned before 2 s.
+        let r = Ramp::constant(50.0);
+        assert_eq!(owed(&r, 10, 1, 2.0, None), (90, 1_800_000));
+        // Every third ticket from 1: 1, 4, ..., 97.
+        assert_eq!(owed(&r, 1, 3, 2.0, None).0, 33);
+        assert_eq!(owed(&r, 1, 3, 2.0, Some(10)).0, 3);
+        assert_eq!(owed(&r, 100, 1, 2.0, None), (0, 0));
     }
 }

@@ -178,6 +178,10 @@ pub struct WorkerStats {
     pub late: u64,
     /// Open model: the largest lateness in microseconds.
     pub max_lateness_us: u64,
+    /// Open model: planned requests a busy connection never sent (see [`crate::engine`]).
+    pub dropped: u64,
+    /// Open model: the longest wait of a dropped request at the end, in microseconds.
+    pub max_dropped_wait_us: u64,
 }
 
 impl WorkerStats {
@@ -190,6 +194,8 @@ impl WorkerStats {
             sent: 0,
             late: 0,
             max_lateness_us: 0,
+            dropped: 0,
+            max_dropped_wait_us: 0,
         }
     }
 

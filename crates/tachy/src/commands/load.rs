@@ -227,6 +227,8 @@ fn settings(args: &LoadArgs) -> Result<LoadSettings> {
     check_size(&s)?;
     s.profile_pid = args.profile_pid;
     s.profile_rate = args.profile_rate;
+    s.profile_gil = args.gil;
+    s.profile_idle = args.idle;
     s.profile_out = match (&args.profile_out, &args.output.export_json, args.profile_pid) {
         (Some(p), _, _) => Some(p.clone()),
         (None, Some(j), Some(pid)) => Some(beside(j, pid)),

@@ -306,4 +306,119 @@ fn disabled_skipped_and_missing_binary() {
     assert!(all.contains("1 passed") && all.contains("1 error"), "{all}");
     assert!(!all.contains("During handling"), "{all}");
     assert!(all.contains("TACHY_BIN is set to '/nonexistent/tachy'"), "{all}");
+
+    // Nowhere to be found: how to install it from the source (tachy is not on PyPI).
+    let home = tempfile::tempdir().unwrap();
+    let user_base = home.path().to_str().unwrap();
+    let out = pytest(
+        &py,
+        dir.path(),
+        &["-k", "test_once"],
+        &[("TACHY_BIN", ""), ("PATH", "/nonexistent"), ("PYTHONUSERBASE", user_base), ("HOME", user_base)],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("cannot find the tachy binary"), "{all}");
+    assert!(all.contains("pip install path/to/tachy"), "{all}");
+    assert!(!all.contains("pip install tachy`"), "{all}");
+}
+
+const CLOCKS: &str = r#"
+import gc
+import time
+
+
+class Heavy:
+    """Cheap to make, costly to free: its __del__ computes."""
+
+    def __del__(self):
+        total = 0
+        for i in range(3_000_000):
+            total += i
+
+
+def make_heavy():
+    time.sleep(0.006)
+    return Heavy()
+
+
+def test_heavy_result(benchmark):
+    benchmark(make_heavy)
+
+
+def test_heavy_result_pedantic(benchmark):
+    benchmark.pedantic(make_heavy, rounds=6)
+
+
+def test_large_result(benchmark):
+    benchmark(lambda: [{"i": i} for i in range(200_000)])
+
+
+HEAP = [{"i": i} for i in range(300_000)]
+CALLS = [0]
+
+
+def sometimes_collect():
+    CALLS[0] += 1
+    if CALLS[0] % 3 == 0:
+        gc.collect()
+    else:
+        sum(range(20_000))
+
+
+def test_gc_outliers(benchmark):
+    benchmark.pedantic(sometimes_collect, rounds=30)
+"#;
+
+#[test]
+fn cpu_time_covers_the_same_work_as_wall_time_and_gc_outliers_are_named() {
+    let Some(py) = venv_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("test_clocks.py"), CLOCKS).unwrap();
+    let out = pytest(&py, dir.path(), &["--tachy-min-time", "0.05", "--tachy-raw", "raw.json"], &[]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let raw = read_json(&dir.path().join("raw.json"));
+    let benches = raw["benchmarks"].as_array().unwrap();
+    let median = |xs: Vec<f64>| {
+        let mut xs = xs;
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len();
+        if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+    };
+    let floats = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>();
+    for name in ["test_heavy_result", "test_heavy_result_pedantic", "test_large_result"] {
+        let b = benches.iter().find(|b| b["name"].as_str().unwrap().ends_with(name)).unwrap();
+        assert_eq!(b["iterations"], 1, "{name}: one call per round, its result outlives the round");
+        let wall = median(floats(&b["times"]));
+        let cpu = median(floats(&b["user_times"]).iter().zip(floats(&b["system_times"])).map(|(u, s)| u + s).collect());
+        // One thread cannot use more CPU than wall time: freeing the result (a __del__ that
+        // computes ten times longer than the call) is outside both windows.
+        assert!(cpu <= wall * 1.02, "{name}: CPU median {cpu} > wall median {wall}\n{b}");
+    }
+
+    // Per-round collections are recorded; the rounds that ran gc.collect() are the far
+    // outliers, and the warning puts them down to the program's GC.
+    let b = benches.iter().find(|b| b["name"].as_str().unwrap().ends_with("test_gc_outliers")).unwrap();
+    let gcs = b["gc_collections"].as_array().unwrap();
+    assert_eq!(gcs.len(), 30, "{b}");
+    let full = gcs.iter().filter(|g| g.as_array().unwrap().last().unwrap().as_u64().unwrap() > 0).count();
+    assert!(full >= 10, "every third round collects: {full}\n{b}");
+    let line = all
+        .lines()
+        .find(|l| l.contains("test_gc_outliers") && l.contains("are far outliers"))
+        .unwrap_or_else(|| panic!("an outlier warning for test_gc_outliers: {all}"));
+    assert!(line.contains("ran a full garbage collection") && line.contains("--tachy-disable-gc"), "{line}");
+    assert!(!line.contains("interference"), "{line}");
+
+    // With the collector off, nothing is recorded.
+    let out = pytest(
+        &py,
+        dir.path(),
+        &["-k", "large", "--tachy-disable-gc", "--tachy-min-time", "0.01", "--tachy-raw", "raw.json"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let raw = read_json(&dir.path().join("raw.json"));
+    assert!(raw["benchmarks"][0].get("gc_collections").is_none(), "{raw}");
 }

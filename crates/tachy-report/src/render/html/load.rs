@@ -207,7 +207,15 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, r: &LoadReport, dept
 
     if let Some(p) = &r.server_profile {
         subheading(out, depth, "Server profile");
-        facts(out, &[("pid", p.pid.to_string()), ("samples", count(p.samples)), ("saved to", p.path.clone())]);
+        facts(
+            out,
+            &[
+                ("pid", p.pid.to_string()),
+                ("samples", count(p.samples)),
+                ("view", p.view.describe().to_string()),
+                ("saved to", p.path.clone()),
+            ],
+        );
         let rows: Vec<Row> = p
             .top
             .iter()

@@ -251,6 +251,7 @@ pub(crate) mod fixture {
                 limit: 200.0,
                 unit: "ms".into(),
                 passed: true,
+                implicit: false,
             },
             SloResult {
                 expr: "errors<1%".into(),
@@ -260,6 +261,7 @@ pub(crate) mod fixture {
                 limit: 1.0,
                 unit: "%".into(),
                 passed: false,
+                implicit: false,
             },
             SloResult {
                 expr: "p99<100ms".into(),
@@ -269,6 +271,7 @@ pub(crate) mod fixture {
                 limit: 100.0,
                 unit: "ms".into(),
                 passed: false,
+                implicit: false,
             },
             SloResult {
                 expr: "rps>=1000".into(),
@@ -278,6 +281,7 @@ pub(crate) mod fixture {
                 limit: 1000.0,
                 unit: "req/s".into(),
                 passed: true,
+                implicit: false,
             },
         ];
         r.notes = vec!["'checkout' expects [200, 201]: 40 responses had status 503".into()];
@@ -306,10 +310,21 @@ pub(crate) mod fixture {
             sent: total,
             late: 37,
             dropped: 5,
+            max_dropped_wait_ms: 131.0,
             late_threshold_ms: 10.0,
             max_lateness_ms: 452.3,
             achieved_rate: total as f64 / 30.0,
         });
+        r.slos = vec![SloResult {
+            expr: "dropped<=0".into(),
+            scope: None,
+            metric: "dropped".into(),
+            measured: 5.0,
+            limit: 0.0,
+            unit: "requests".into(),
+            passed: false,
+            implicit: true,
+        }];
         r
     }
 
@@ -363,6 +378,8 @@ pub(crate) mod fixture {
             pid: 4242,
             path: "server-profile.json".into(),
             samples: 7_380,
+            view: ProfileView::RunningThreads,
+            threads_per_round: 2.4,
             top: vec![
                 ProfileLine {
                     function: "handle".into(),
@@ -383,7 +400,7 @@ pub(crate) mod fixture {
                     total_share: 0.118,
                 },
             ],
-            notes: vec!["2 samples missed the GIL holder".into()],
+            notes: vec!["several threads ran at once (2.4 sampled per round on average): add --gil".into()],
         });
         r.notes = vec!["interrupted after 7.4 s of 60 s: the figures cover the run until then".into()];
         r

@@ -105,6 +105,19 @@ fn counts(out: &mut String, report: &LoadReport, paint: Paint) {
     let timeouts = format!("timeouts {}", pct(t.timeout_rate));
     let timeouts = if t.timeout_rate > 0.0 { paint.red(&timeouts) } else { timeouts };
     let _ = writeln!(out, "  Outcome:    {} ok ({}), {errors}, {timeouts}", count(t.ok), pct(ok_share));
+    // The error rate is of the requests that ended; in the open model the planned requests
+    // never sent are a failure too, shown beside it.
+    if let Some(s) = &report.schedule
+        && s.dropped > 0
+    {
+        let line = format!(
+            "{} of {} planned requests dropped ({}), not sent because the server had not answered in time",
+            count(s.dropped),
+            count(s.scheduled),
+            pct(s.dropped_share())
+        );
+        let _ = writeln!(out, "  Dropped:    {}", paint.red(&line));
+    }
     out.push('\n');
 }
 
@@ -280,13 +293,16 @@ fn schedule(out: &mut String, report: &LoadReport, paint: Paint) {
         count(s.sent),
         count(s.scheduled)
     );
-    let detail = format!(
+    let mut detail = format!(
         "{} late (> {}), {} dropped, max lateness {}",
         count(s.late),
         latency(s.late_threshold_ms),
         count(s.dropped),
         latency(s.max_lateness_ms)
     );
+    if s.dropped > 0 {
+        let _ = write!(detail, ", oldest dropped request waited {}", latency(s.max_dropped_wait_ms));
+    }
     let detail = if s.late > 0 || s.dropped > 0 { paint.yellow(&detail) } else { detail };
     let _ = writeln!(out, "              {detail}\n");
 }
@@ -314,7 +330,14 @@ fn generator(out: &mut String, report: &LoadReport, paint: Paint) {
 
 fn server_profile(out: &mut String, report: &LoadReport, paint: Paint) {
     let Some(p) = &report.server_profile else { return };
-    let _ = writeln!(out, "  Server profile: pid {}, {} samples, saved to {}", p.pid, count(p.samples), p.path);
+    let _ = writeln!(
+        out,
+        "  Server profile: pid {}, {} samples ({}), saved to {}",
+        p.pid,
+        count(p.samples),
+        p.view.describe(),
+        p.path
+    );
     if !p.top.is_empty() {
         let _ = writeln!(out, "    {:>6}  {:>6}  function", "self", "total");
         for f in &p.top {
@@ -355,6 +378,13 @@ fn slos(out: &mut String, slos: &[SloResult], paint: Paint) {
             s.expr,
             slo_value(s.measured, &s.unit),
             slo_value(s.limit, &s.unit)
+        );
+    }
+    if slos.iter().any(|s| s.implicit) {
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint.dim("dropped<=0 is the open model's default; allow some with --slo 'dropped<=N' or 'dropped<1%'")
         );
     }
     let failed = slos.iter().filter(|s| !s.passed).count();
