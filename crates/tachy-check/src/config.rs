@@ -305,7 +305,8 @@ pub struct ProfileBudget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Largest accepted growth of any function's inclusive share against the baseline, in
-    /// percentage points, e.g. `"5%"` (default 5%).
+    /// percentage points, e.g. `"5%"` (default 5%); only a statistically significant growth
+    /// beyond it fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_share_increase: Option<String>,
     /// Samples per second (default 100).

@@ -293,36 +293,77 @@ pub fn profile(b: &ProfileBudget, p: &Profile, baseline: Option<&Profile>) -> Ev
     }
     if let Some(base) = baseline {
         let max_inc = b.max_share_increase.as_deref().and_then(|s| units::parse_percent(s).ok()).unwrap_or(5.0);
-        let base_total = base.total_samples();
-        let base_functions = base.functions();
-        // By name and file, so a moved def still matches (functions of one name add up).
-        let share_of = |fs: &[FunctionStat], total: u64, f: &FunctionStat| {
-            let n: u64 =
-                fs.iter().filter(|g| g.function == f.function && g.file == f.file).map(|g| g.total_samples).sum();
-            n as f64 * 100.0 / total.max(1) as f64
-        };
-        let worst = functions
-            .iter()
-            .filter(|f| f.function != "<module>")
-            .map(|f| {
-                let now = f.total_samples as f64 * 100.0 / total.max(1) as f64;
-                let before = if base_total == 0 { 0.0 } else { share_of(&base_functions, base_total, f) };
-                (now - before, f)
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((inc, f)) = worst {
-            ev.checks.push(check(
-                format!("largest share increase vs baseline ({}:{})", f.file, f.function),
-                inc,
-                "<=",
-                max_inc,
-                "%",
-                format!("{inc:+.1} points"),
-                format!("{max_inc} points"),
-            ));
-        }
+        baseline_share_increase(&mut ev, base, p, max_inc);
     }
     ev
+}
+
+/// The baseline part of a profile budget: the inclusive shares of `p` against `base` with the
+/// statistics of `tachy profile diff` (paired batch means, intervals holding jointly over the
+/// functions tested). It fails only when a function's share grew significantly by more than
+/// `max_inc` points. The metric's name is fixed (one history series whatever function moves);
+/// the function is named in the measured text and the notes.
+fn baseline_share_increase(ev: &mut Evaluation, base: &Profile, p: &Profile, max_inc: f64) {
+    use tachy_report::profile::{DiffRow, DiffVerdict};
+    let d = tachy_profile::diff::diff(base, p, None);
+    let rows: Vec<&DiffRow> = d.rows.iter().filter(|r| r.function != "<module>").collect();
+    let tested = |r: &&&DiffRow| r.total_share.verdict != DiffVerdict::NotEnoughSamples;
+    let failing = |r: &&&DiffRow| r.total_share.verdict == DiffVerdict::Grew && r.total_share.delta * 100.0 > max_inc;
+    let by_delta = |a: &&&DiffRow, b: &&&DiffRow| a.total_share.delta.total_cmp(&b.total_share.delta);
+    // The worst failing function, else the largest increase among those tested.
+    let worst = rows.iter().filter(failing).max_by(by_delta).or_else(|| rows.iter().filter(tested).max_by(by_delta));
+    let metric = "largest share increase vs baseline";
+    let Some(r) = worst else {
+        let mut c = check(metric, 0.0, "<=", max_inc, "%", "not enough samples".into(), format!("{max_inc} points"));
+        c.passed = true;
+        ev.checks.push(c);
+        ev.notes.push(match d.notes.first() {
+            Some(n) => format!("baseline comparison: {n}"),
+            None => "baseline comparison: no function has enough samples to be compared".into(),
+        });
+        return;
+    };
+    let s = &r.total_share;
+    let inc = s.delta * 100.0;
+    let label = match s.verdict {
+        DiffVerdict::Grew => "significant",
+        _ => "not significant",
+    };
+    let mut c = check(
+        metric,
+        inc,
+        "<=",
+        max_inc,
+        "%",
+        format!("{inc:+.1} points, {} ({label})", r.function),
+        format!("{max_inc} points"),
+    );
+    c.passed = !rows.iter().any(|r| failing(&r));
+    ev.checks.push(c);
+    ev.notes.push(format!(
+        "largest share increase vs baseline: {} ({}:{}) {:.1}% -> {:.1}%, {inc:+.1} points, interval [{:+.1}, {:+.1}] \
+         ({:.0}% jointly over {} functions tested): {label}",
+        r.function,
+        r.file,
+        r.line,
+        s.before * 100.0,
+        s.after * 100.0,
+        s.ci_low * 100.0,
+        s.ci_high * 100.0,
+        d.confidence * 100.0,
+        d.total_tested
+    ));
+    for other in rows.iter().filter(failing).filter(|o| o.function != r.function || o.file != r.file) {
+        ev.notes.push(format!(
+            "share of {} ({}:{}) also grew significantly: {:+.1} points [{:+.1}, {:+.1}]",
+            other.function,
+            other.file,
+            other.line,
+            other.total_share.delta * 100.0,
+            other.total_share.ci_low * 100.0,
+            other.total_share.ci_high * 100.0
+        ));
+    }
 }
 
 /// A soak result against its budget.
@@ -508,6 +549,61 @@ mod tests {
         assert_eq!(c.measured_text, "6.00 MB/h");
         let c = check("p95", 0.2, "<=", 0.25, "s", "200 ms".into(), "250ms".into());
         assert_eq!(c.measured_text, "200 ms", "not a size: left as given");
+    }
+
+    /// A profile whose sample `i` is `main -> f{pick(i)}`.
+    fn prof(n: usize, pick: impl Fn(usize) -> usize) -> Profile {
+        let mut pb = ProfileBuilder::new();
+        let main = pb.frame("main", "/app.py", 1, Some("app.py"));
+        let fns: Vec<u32> = (0..3).map(|i| pb.frame(&format!("f{i}"), "/app.py", 10 + i, Some("app.py"))).collect();
+        let t = pb.thread(1, 1, None, None);
+        for i in 0..n {
+            pb.sample(t, &[main, fns[pick(i)]], i as u64 * 10_000);
+        }
+        pb.finish(ProfileMeta::default())
+    }
+
+    fn baseline_budget() -> ProfileBudget {
+        toml::from_str("command = \"python app.py\"\nbaseline = \"b.json\"\nmax_share_increase = \"5%\"").unwrap()
+    }
+
+    const METRIC: &str = "largest share increase vs baseline";
+
+    #[test]
+    fn baseline_increase_in_one_burst_is_not_significant() {
+        // f1 is half the samples; after, one 0.7 s burst of f1 adds 6.2 points: more than 5, but
+        // all of it in one stretch of the timeline, which batch means see as noise.
+        let base = prof(600, |i| usize::from(i % 10 >= 5));
+        let now = prof(600, |i| if (300..372).contains(&i) { 1 } else { usize::from(i % 10 >= 5) });
+        let ev = profile(&baseline_budget(), &now, Some(&base));
+        let c = ev.checks.iter().find(|c| c.metric == METRIC).expect("metric without the function name");
+        assert!(c.measured > 5.0 && c.measured < 7.0, "{c:?}");
+        assert!(c.passed, "{c:?}");
+        assert!(c.measured_text.contains("f1") && c.measured_text.contains("not significant"), "{c:?}");
+        assert!(ev.notes.iter().any(|n| n.contains("f1 (app.py:11)") && n.contains("interval")), "{:?}", ev.notes);
+    }
+
+    #[test]
+    fn baseline_increase_that_is_real_fails_and_names_the_function() {
+        // f1 goes from 50% to 65% of every stretch of the run.
+        let base = prof(600, |i| usize::from(i % 10 >= 5));
+        let now = prof(600, |i| usize::from(i % 20 >= 7));
+        let ev = profile(&baseline_budget(), &now, Some(&base));
+        let c = ev.checks.iter().find(|c| c.metric == METRIC).unwrap();
+        assert!(!c.passed, "{c:?}");
+        assert!((c.measured - 15.0).abs() < 1e-9);
+        assert!(c.measured_text.contains("f1") && c.measured_text.contains("(significant)"), "{c:?}");
+    }
+
+    #[test]
+    fn baseline_with_too_few_samples_passes_and_says_so() {
+        let base = prof(86, |i| usize::from(i % 10 >= 5));
+        let now = prof(86, |i| usize::from(i % 10 >= 2));
+        let ev = profile(&baseline_budget(), &now, Some(&base));
+        let c = ev.checks.iter().find(|c| c.metric == METRIC).unwrap();
+        assert!(c.passed);
+        assert_eq!(c.measured_text, "not enough samples");
+        assert!(ev.notes.iter().any(|n| n.contains("not enough samples") && n.contains("86")), "{:?}", ev.notes);
     }
 
     #[test]

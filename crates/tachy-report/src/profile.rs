@@ -614,6 +614,48 @@ pub struct ProfileDiff {
     pub failed: bool,
     /// One row per function seen in either profile, largest self change first.
     pub rows: Vec<DiffRow>,
+    /// Confidence that all the intervals of a family (the functions tested on one share) hold
+    /// at once (0.95).
+    #[serde(default)]
+    pub confidence: f64,
+    /// Batches each profile's timeline is cut into for the variance (paired batch means).
+    #[serde(default)]
+    pub batches: u32,
+    /// Fewest samples (before + after) for a function's share to be tested.
+    #[serde(default)]
+    pub min_samples: u64,
+    /// Fewest samples each profile needs for any function to be tested.
+    #[serde(default)]
+    pub min_profile_samples: u64,
+    /// Functions tested on their self share (the Bonferroni family size).
+    #[serde(default)]
+    pub self_tested: u64,
+    /// Functions tested on their total share.
+    #[serde(default)]
+    pub total_tested: u64,
+    /// The functions that failed `--fail-if-grows`, largest growth first.
+    #[serde(default)]
+    pub failures: Vec<DiffFailure>,
+    /// Remarks: profiles too short to compare, growths too small in samples to be tested.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A function whose self share grew significantly by more than `--fail-if-grows`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffFailure {
+    /// Function name.
+    pub function: String,
+    /// File (display form).
+    pub file: String,
+    /// Line.
+    pub line: i32,
+    /// Growth of the self share (fraction, 0..1).
+    pub delta: f64,
+    /// Lower end of its interval.
+    pub ci_low: f64,
+    /// Upper end of its interval.
+    pub ci_high: f64,
 }
 
 /// One function's change.
@@ -640,12 +682,22 @@ pub struct ShareChange {
     pub after: f64,
     /// after - before.
     pub delta: f64,
-    /// Lower end of the 95% interval of the change.
+    /// Lower end of the interval of the change: jointly 95% over the functions tested
+    /// (Bonferroni). With too few samples, the whole possible range (`-before`).
     pub ci_low: f64,
-    /// Upper end of the 95% interval of the change.
+    /// Upper end of the interval of the change (`1 - before` with too few samples).
     pub ci_high: f64,
     /// The conclusion.
     pub verdict: DiffVerdict,
+    /// Samples that saw it in the earlier profile.
+    #[serde(default)]
+    pub samples_before: u64,
+    /// Samples that saw it in the later profile.
+    #[serde(default)]
+    pub samples_after: u64,
+    /// Bonferroni-adjusted two-sided p-value of "no change"; `None` when not tested.
+    #[serde(default)]
+    pub p_value: Option<f64>,
 }
 
 /// Conclusion about one share.
@@ -658,4 +710,6 @@ pub enum DiffVerdict {
     Shrank,
     /// Within noise.
     Noise,
+    /// Too few samples to test (the function, or a whole profile): no conclusion.
+    NotEnoughSamples,
 }

@@ -1,5 +1,7 @@
 //! Statistics for tachy: descriptive summaries, robust estimators, confidence intervals,
-//! significance tests and bootstrap comparisons of benchmark samples.
+//! significance tests and bootstrap comparisons of benchmark samples, and the change of a share
+//! of profile samples with autocorrelated samples ([`share`]: paired batch means, Student's t,
+//! Bonferroni).
 //!
 //! All functions are pure: they never print, exit or panic on user data. NaN values are dropped
 //! before any computation (except [`percentile`] and [`median_ci`], which take data that is
@@ -13,6 +15,7 @@ pub mod changepoint;
 mod ci;
 mod compare;
 mod robust;
+pub mod share;
 mod significance;
 mod summary;
 mod trend;

@@ -226,7 +226,8 @@ fn diff_calls_growth_and_gates_on_it() {
     let after = dir.path().join("after.json");
     for (path, weights) in [(&before, ["5", "3", "2"]), (&after, ["2", "3", "5"])] {
         tachy()
-            .args(["profile", "-q", "-f", "json", "-o"])
+            // 2 s at 400 Hz: enough samples (300 per profile) for the diff to test shares.
+            .args(["profile", "-q", "--rate", "400", "-f", "json", "-o"])
             .arg(path)
             .arg("--")
             .arg(py())
@@ -250,7 +251,17 @@ fn diff_calls_growth_and_gates_on_it() {
     let row = |name: &str| d["rows"].as_array().unwrap().iter().find(|r| r["function"] == name).unwrap().clone();
     assert_eq!(row("write_report")["self_share"]["verdict"], "grew");
     assert_eq!(row("parse_records")["self_share"]["verdict"], "shrank");
+    // The gate names the function that failed it, with its change and interval.
+    assert_eq!(d["failures"][0]["function"], "write_report", "{d}");
+    assert!(d["failures"][0]["ci_low"].as_f64().unwrap() > 0.0);
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    tachy()
+        .args(["profile", "diff", "--fail-if-grows", "10"])
+        .arg(&before)
+        .arg(&after)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAILED").and(predicate::str::contains("  write_report (")));
     // A profile against itself: all noise, gate passes.
     tachy()
         .args(["profile", "diff", "--fail-if-grows", "1"])

@@ -9,15 +9,26 @@ use inferno::flamegraph::Options;
 use super::ProfileRenderError;
 use crate::profile::{DiffVerdict, Profile, ProfileDiff};
 
-/// Renders the diff as a table of the functions whose share changed, largest change first.
+/// The verdict as shown in the table.
+pub fn verdict_label(v: DiffVerdict) -> &'static str {
+    match v {
+        DiffVerdict::Grew => "GREW",
+        DiffVerdict::Shrank => "shrank",
+        DiffVerdict::Noise => "noise",
+        DiffVerdict::NotEnoughSamples => "few samples",
+    }
+}
+
+/// Renders the diff as a table of the functions whose share changed, largest change first,
+/// then the gate's outcome naming the functions that failed it.
 pub fn text(d: &ProfileDiff, top: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Profile diff: {} samples before, {} after", d.before_samples, d.after_samples);
     let _ = writeln!(out, "  before: {}\n  after:  {}", d.before_command, d.after_command);
     let _ = writeln!(
         out,
-        "\n  {:>7} {:>7} {:>8} {:>18}  {:<8} {:<28} location",
-        "before", "after", "change", "95% CI", "verdict", "function"
+        "\n  {:>7} {:>7} {:>8} {:>18}  {:<11} {:<28} location",
+        "before", "after", "change", "interval", "verdict", "function"
     );
     let pp = |x: f64| x * 100.0;
     let mut shown = 0;
@@ -30,31 +41,58 @@ pub fn text(d: &ProfileDiff, top: usize) -> String {
             continue;
         }
         shown += 1;
-        let verdict = match s.verdict {
-            DiffVerdict::Grew => "GREW",
-            DiffVerdict::Shrank => "shrank",
-            DiffVerdict::Noise => "noise",
+        let interval = if s.verdict == DiffVerdict::NotEnoughSamples {
+            format!("{:>18}", format!("{} samples", s.samples_before + s.samples_after))
+        } else {
+            format!("[{:>+6.1}, {:>+6.1}]", pp(s.ci_low), pp(s.ci_high))
         };
         let _ = writeln!(
             out,
-            "  {:>6.1}% {:>6.1}% {:>+7.1}pp [{:>+6.1}, {:>+6.1}]  {:<8} {:<28} {}:{}",
+            "  {:>6.1}% {:>6.1}% {:>+7.1}pp {}  {:<11} {:<28} {}:{}",
             pp(s.before),
             pp(s.after),
             pp(s.delta),
-            pp(s.ci_low),
-            pp(s.ci_high),
-            verdict,
+            interval,
+            verdict_label(s.verdict),
             r.function,
             r.file,
             r.line
         );
     }
     let _ = writeln!(out, "\n(self share of samples; pp = percentage points)");
+    if d.batches > 0 {
+        let _ = writeln!(
+            out,
+            "({:.0}% intervals holding jointly for the {} functions tested (Bonferroni), from {} paired batches \
+             of each timeline; functions with fewer than {} samples are not tested)",
+            d.confidence * 100.0,
+            d.self_tested,
+            d.batches,
+            d.min_samples
+        );
+    }
+    for n in &d.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     if let Some(limit) = d.fail_if_grows {
         if d.failed {
-            let _ = writeln!(out, "FAILED: a function's self share grew by more than {limit} points");
+            let _ = writeln!(out, "FAILED: self share grew significantly by more than {limit} points:");
+            for f in &d.failures {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}:{}) {:+.1}pp [{:+.1}, {:+.1}]",
+                    f.function,
+                    f.file,
+                    f.line,
+                    pp(f.delta),
+                    pp(f.ci_low),
+                    pp(f.ci_high)
+                );
+            }
+        } else if d.self_tested == 0 {
+            let _ = writeln!(out, "passed: not enough samples to test any function against {limit} points");
         } else {
-            let _ = writeln!(out, "passed: no function's self share grew by more than {limit} points");
+            let _ = writeln!(out, "passed: no function's self share grew significantly by more than {limit} points");
         }
     }
     out
@@ -83,7 +121,7 @@ pub fn flamegraph(before: &Profile, after: &Profile) -> Result<Vec<u8>, ProfileR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{DiffRow, ShareChange};
+    use crate::profile::{DiffFailure, DiffRow, ShareChange};
 
     #[test]
     fn text_snapshot() {
@@ -94,6 +132,9 @@ mod tests {
             ci_low: a - b - 0.01,
             ci_high: a - b + 0.01,
             verdict: v,
+            samples_before: (b * 1000.0) as u64,
+            samples_after: (a * 1200.0) as u64,
+            p_value: Some(0.01),
         };
         let d = ProfileDiff {
             schema: "tachy-profile-diff/1".into(),
@@ -118,7 +159,29 @@ mod tests {
                     self_share: c(0.5, 0.49, DiffVerdict::Noise),
                     total_share: c(0.5, 0.49, DiffVerdict::Noise),
                 },
+                DiffRow {
+                    function: "rare".into(),
+                    file: "app.py".into(),
+                    line: 20,
+                    self_share: c(0.002, 0.01, DiffVerdict::NotEnoughSamples),
+                    total_share: c(0.002, 0.01, DiffVerdict::NotEnoughSamples),
+                },
             ],
+            confidence: 0.95,
+            batches: 30,
+            min_samples: 20,
+            min_profile_samples: 300,
+            self_tested: 2,
+            total_tested: 2,
+            failures: vec![DiffFailure {
+                function: "slow".into(),
+                file: "app.py".into(),
+                line: 3,
+                delta: 0.15,
+                ci_low: 0.14,
+                ci_high: 0.16,
+            }],
+            notes: vec![],
         };
         insta::assert_snapshot!(text(&d, 10));
     }
