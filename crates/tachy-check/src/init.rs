@@ -75,8 +75,9 @@ max_rss = "150MB"
 kind = "profile"
 command = {command}
 limits = []          # e.g. ["parse_request <= 5%", "self:json.dumps < 10%"]
+rate = 1000          # samples per second: a 1 s command gives enough samples to compare
 baseline = ".tachy/baselines/profile.json"  # saved by the first run; later runs are diffed
-max_share_increase = "5%"
+max_share_increase = "5%"  # fails only on a significant growth above 5 points
 
 # Start-up time against a saved baseline: fail on a significant slowdown above 5 %.
 [{prefix}budget.startup]
