@@ -193,6 +193,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
                 })
             })
             .unwrap_or(ExpectStatus::Success);
+        for (k, v) in &headers {
+            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                return Err(at(req_at, format!("request '{name}': header name {k:?} is not a valid HTTP header name")));
+            }
+            if let Some(b) = v.bytes().find(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+                return Err(at(
+                    req_at,
+                    format!(
+                        "request '{name}': header {k:?} has a control character ({b:#04x}) in its value: CR, LF and other control bytes are not allowed"
+                    ),
+                ));
+            }
+        }
+        if let ExpectStatus::Codes(codes) = &expect
+            && let Some(bad) = codes.iter().find(|c| !(100..=599).contains(*c))
+        {
+            return Err(at(
+                req_at,
+                format!("request '{name}': expect_status {bad} is not an HTTP status (100 to 599)"),
+            ));
+        }
         let slos = r
             .slo
             .iter()
@@ -282,6 +303,16 @@ target = 50
         assert!(s.requests[1].headers.iter().any(|(k, _)| k == "X-Token"));
         assert_eq!(s.stages.len(), 2);
         assert_eq!(s.stages[1].duration, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn statuses_and_headers_that_http_forbids_are_refused() {
+        let e = p("[[request]]\npath = \"/\"\nexpect_status = [200, 999]\n").unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:1:") && e.contains("999 is not an HTTP status"), "{e}");
+        let e = p("[[request]]\npath = \"/\"\nheaders = { X = \"a\\r\\nInjected: 1\" }\n").unwrap_err().to_string();
+        assert!(e.contains("control character (0x0d)"), "{e}");
+        let e = p("[defaults]\nheaders = { \"X Y\" = \"a\" }\n[[request]]\npath = \"/\"\n").unwrap_err().to_string();
+        assert!(e.contains("not a valid HTTP header name"), "{e}");
     }
 
     #[test]

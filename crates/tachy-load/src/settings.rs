@@ -220,7 +220,8 @@ impl LoadSettings {
     pub fn authority(&self) -> String {
         let host = self.url.host_str().unwrap_or("");
         let port = self.url.port_or_known_default().unwrap_or(80);
-        if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+        // `host_str` already brackets an IPv6 address (`[::1]`).
+        if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
     }
 
     /// True for https URLs.
@@ -283,6 +284,7 @@ mod tests {
         s.bound = Some(Bound::Requests(10));
         assert!(s.validate().is_ok());
         assert_eq!(s.authority(), "127.0.0.1:1");
+        assert_eq!(LoadSettings::new("http://[::1]:8000/").unwrap().authority(), "[::1]:8000");
     }
 
     #[test]

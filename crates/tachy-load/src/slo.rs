@@ -84,6 +84,12 @@ impl Slo {
     pub fn parse(expr: &str) -> Result<Slo, LoadError> {
         let compact: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
         let err = |reason: &str| LoadError::InvalidSlo { expr: expr.to_string(), reason: reason.to_string() };
+        if compact.contains([',', ';']) || compact.matches(['<', '>']).count() > 2 {
+            return Err(err("one SLO per --slo: write each on its own, e.g. --slo 'p95<200ms' --slo 'errors<1%'"));
+        }
+        if compact.contains('=') && !compact.contains("<=") && !compact.contains(">=") {
+            return Err(err("the operator is <, <=, > or >= (= alone is not accepted)"));
+        }
         let pos = compact.find(['<', '>']).ok_or_else(|| err("no operator"))?;
         let (name, rest) = compact.split_at(pos);
         let (op, value) = if let Some(v) = rest.strip_prefix("<=") {
@@ -97,6 +103,9 @@ impl Slo {
         };
         if value.is_empty() {
             return Err(err("no limit after the operator"));
+        }
+        if value.starts_with(['<', '>', '=']) {
+            return Err(err("the operator is written twice; use one of <, <=, >, >="));
         }
         let name = name.to_ascii_lowercase();
         let metric = match name.as_str() {
@@ -118,7 +127,7 @@ impl Slo {
                     d => d.parse::<f64>().map_err(|_| err(&format!("unknown metric '{name}'")))?,
                 };
                 if !(p > 0.0 && p <= 100.0) {
-                    return Err(err("a percentile must be between 0 and 100"));
+                    return Err(err("a percentile must be above 0 and at most 100 (p50, p95, p99.9, p100)"));
                 }
                 Metric::Percentile(p)
             }
@@ -126,7 +135,7 @@ impl Slo {
         };
         let limit = match metric {
             Metric::Percentile(_) | Metric::Mean | Metric::Min | Metric::Max => {
-                parse_latency_ms(value).ok_or_else(|| err("a latency limit needs a unit: 200ms, 1.5s or 500us"))?
+                parse_latency_ms(value).map_err(|reason| err(reason))?
             }
             Metric::Errors | Metric::Timeouts | Metric::DroppedShare => {
                 let v = value.strip_suffix('%').ok_or_else(|| err("a rate limit is a percentage such as 1%"))?;
@@ -204,22 +213,41 @@ impl Slo {
     }
 }
 
-/// Parses `200ms`, `1.5s`, `500us`, `2m` into milliseconds.
-fn parse_latency_ms(v: &str) -> Option<f64> {
-    let split = v.find(|c: char| c.is_ascii_alphabetic() || c == 'µ')?;
+/// The longest latency limit accepted: a day.
+const MAX_LATENCY_MS: f64 = 86_400_000.0;
+
+/// Parses `200ms`, `1.5s`, `500us`, `2m` into milliseconds; the error says what is wrong.
+fn parse_latency_ms(v: &str) -> Result<f64, &'static str> {
+    const UNITS: &str = "a latency limit is a number and a unit: 200ms, 1.5s or 500us";
+    if v.starts_with('-') {
+        return Err("a latency limit cannot be negative");
+    }
+    // The number ends where the unit starts (an exponent's `e` belongs to the number).
+    let split = v
+        .char_indices()
+        .find(|&(i, c)| {
+            (c.is_ascii_alphabetic() || c == 'µ')
+                && !(c == 'e' && v[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
+        })
+        .map(|(i, _)| i)
+        .ok_or("a latency limit needs a unit: 200ms, 1.5s or 500us")?;
     let (num, unit) = v.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    if !(n.is_finite() && n >= 0.0) {
-        return None;
+    let n: f64 = num.parse().map_err(|_| UNITS)?;
+    if !n.is_finite() || n < 0.0 {
+        return Err(UNITS);
     }
     let factor = match unit {
         "us" | "µs" => 0.001,
         "ms" => 1.0,
         "s" => 1000.0,
         "m" | "min" => 60_000.0,
-        _ => return None,
+        _ => return Err("unknown latency unit: use us, ms, s or m (200ms, 1.5s)"),
     };
-    Some(n * factor)
+    let ms = n * factor;
+    if ms > MAX_LATENCY_MS {
+        return Err("a latency limit must be at most a day (86400s)");
+    }
+    Ok(ms)
 }
 
 #[cfg(test)]
@@ -253,7 +281,14 @@ mod tests {
             ("p95<200", "needs a unit"),
             ("errors<1", "percentage"),
             ("latency<1ms", "unknown metric 'latency'"),
-            ("p200<1ms", "between 0 and 100"),
+            ("p200<1ms", "above 0 and at most 100"),
+            ("p0<1ms", "above 0 and at most 100"),
+            ("p95<-5ms", "cannot be negative"),
+            ("p95<<200ms", "written twice"),
+            ("p95<200ms,errors<1%", "one SLO per --slo"),
+            ("p95<1e99s", "at most a day"),
+            ("p95<2h", "unknown latency unit"),
+            ("p95=200ms", "= alone"),
             ("<1ms", "no metric"),
             ("rps>", "no limit"),
         ] {
