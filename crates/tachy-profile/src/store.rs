@@ -53,6 +53,10 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, ProfileError> {
     Ok(profile)
 }
 
+/// The most samples a saved profile may claim: a week at 10,000 Hz on 1,000 threads is far
+/// below it, a forged count of 2^64-1 far above.
+const MAX_SAMPLES: u64 = 1 << 53;
+
 fn validate(p: &Profile) -> Result<(), String> {
     let (nf, nt, ns) = (p.frames.len(), p.threads.len(), p.stacks.len());
     for (i, s) in p.stacks.iter().enumerate() {
@@ -62,6 +66,17 @@ fn validate(p: &Profile) -> Result<(), String> {
         if let Some(f) = s.frames.iter().find(|&&f| f as usize >= nf) {
             return Err(format!("stack {i} names frame {f} of {nf}"));
         }
+    }
+    // Counts are added up everywhere (shares, totals): a sum that overflows would wrap.
+    let total = p.stacks.iter().try_fold(0u64, |a, s| a.checked_add(s.count));
+    let Some(total) = total else {
+        return Err("its stack counts add up to more than 2^64 samples".into());
+    };
+    if total > MAX_SAMPLES {
+        return Err(format!("it claims {total} samples, more than any profile holds ({MAX_SAMPLES} at most)"));
+    }
+    if !p.timeline.stacks.is_empty() && p.timeline.stacks.len() as u64 != total {
+        return Err(format!("its timeline has {} samples but its stacks count {total}", p.timeline.stacks.len()));
     }
     if p.timeline.offsets_us.len() != p.timeline.stacks.len() {
         return Err("the timeline's two arrays differ in length".into());
@@ -109,5 +124,11 @@ mod tests {
         let mut broken = serde_json::to_value(sample()).unwrap();
         broken["meta"] = serde_json::json!(1);
         assert!(err(&serde_json::to_vec(&broken).unwrap()).contains("malformed"));
+        let mut forged = serde_json::to_value(sample()).unwrap();
+        forged["stacks"][0]["count"] = serde_json::json!(u64::MAX);
+        assert!(err(&serde_json::to_vec(&forged).unwrap()).contains("more than any profile holds"));
+        let mut forged = serde_json::to_value(sample()).unwrap();
+        forged["stacks"][0]["count"] = serde_json::json!(5);
+        assert!(err(&serde_json::to_vec(&forged).unwrap()).contains("timeline has 1 samples but its stacks count 5"));
     }
 }
