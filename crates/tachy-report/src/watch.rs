@@ -221,12 +221,13 @@ impl Growth {
     /// `--alert growth>RATE` and the `max_growth` of a `tachy check` watch budget.
     ///
     /// 1. No verdict when the fit has too few samples after the warm-up ([`Self::insufficient`]).
-    /// 2. No verdict when the fit cannot resolve the threshold: its resolution (the half-width
-    ///    of the 95% interval, at least one page over the span) is coarser than the threshold.
-    ///    The run is too short or too noisy to tell growth at that rate from none.
-    /// 3. `growing` when the whole interval lies above the threshold and both halves of the
+    /// 2. `flat` when the whole 95% interval lies at or below the threshold (memory may shrink).
+    /// 3. No verdict when the fit cannot resolve the threshold: its resolution (the half-width
+    ///    of the interval, at least one page over the span) is coarser than the threshold. The
+    ///    run is too short or too noisy to tell growth at that rate from none, however far
+    ///    above it the interval lies (10 s of a warmed server creeping up).
+    /// 4. `growing` when the whole interval lies above the threshold and both halves of the
     ///    span grow faster than it (sustained); an interval above it without that is no verdict.
-    /// 4. `flat` when the whole interval lies at or below the threshold.
     /// 5. Otherwise no verdict: the interval contains the threshold.
     pub fn judge(&self, threshold: f64) -> (GrowthVerdict, String) {
         use GrowthVerdict::{Flat, Growing, NotEnoughData};
@@ -235,6 +236,9 @@ impl Growth {
         }
         let (lo, hi) = (self.low_bytes_per_hour, self.high_bytes_per_hour);
         let interval = format!("the 95% interval [{}, {}]", rate_text(lo), rate_text(hi));
+        if hi <= threshold {
+            return (Flat, format!("{interval} lies at or below the {} threshold", rate_text(threshold)));
+        }
         let res = self.resolution_bytes_per_hour;
         let span = self.window_secs;
         if res.is_nan() || res > threshold {
@@ -273,9 +277,6 @@ impl Growth {
                     ),
                 ),
             };
-        }
-        if hi <= threshold {
-            return (Flat, format!("{interval} lies at or below the {} threshold", rate_text(threshold)));
         }
         (NotEnoughData, format!("{interval} contains the {} threshold; watch longer", rate_text(threshold)))
     }
@@ -436,4 +437,65 @@ pub struct TimelinePoint {
     /// PSS of the tree, bytes (read once a second; absent when unavailable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pss_bytes: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fit over `span` seconds with this slope and interval (bytes per hour), sustained at
+    /// `sustained`.
+    fn g(slope: f64, low: f64, high: f64, span: f64, sustained: f64) -> Growth {
+        Growth {
+            metric: "rss".into(),
+            bytes_per_hour: slope,
+            low_bytes_per_hour: low,
+            high_bytes_per_hour: high,
+            level: 0.95,
+            samples: 60,
+            window_secs: span,
+            resolution_bytes_per_hour: ((high - low) / 2.0).max(PAGE_BYTES / span * 3600.0),
+            sustained_bytes_per_hour: Some(sustained),
+            ..Growth::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_rule() {
+        let t = DEFAULT_GROWTH_THRESHOLD;
+        // Resolved above and sustained: growing.
+        assert_eq!(g(50e6, 45e6, 55e6, 120.0, 48e6).judge(t).0, GrowthVerdict::Growing);
+        // Above, but one half is flat: a warm-up's tail, no verdict.
+        let (v, why) = g(50e6, 45e6, 55e6, 120.0, 1e6).judge(t);
+        assert_eq!(v, GrowthVerdict::NotEnoughData);
+        assert!(why.contains("not sustained"), "{why}");
+        // Above, but too coarse to resolve 5 MB/h (10 s of a creeping server): no verdict, with
+        // the time it would take.
+        let (v, why) = g(154e6, 113e6, 189e6, 10.0, 150e6).judge(t);
+        assert_eq!(v, GrowthVerdict::NotEnoughData);
+        assert!(why.contains("resolves only ±38 MB/h") && why.contains("watch about"), "{why}");
+        // At a threshold it resolves, the same fit is growing.
+        assert_eq!(g(154e6, 113e6, 189e6, 10.0, 150e6).judge(100e6).0, GrowthVerdict::Growing);
+        // Below, however coarse (memory shrinking): flat.
+        assert_eq!(g(-20e6, -26e6, -12e6, 60.0, -20e6).judge(t).0, GrowthVerdict::Flat);
+        assert_eq!(g(0.0, 0.0, 0.0, 60.0, 0.0).judge(t).0, GrowthVerdict::Flat);
+        // Containing the threshold: no verdict.
+        let (v, why) = g(5e6, 3e6, 7e6, 600.0, 5e6).judge(t);
+        assert_eq!(v, GrowthVerdict::NotEnoughData);
+        assert!(why.contains("contains the 5 MB/h threshold"), "{why}");
+        // Too few samples: no verdict at any threshold.
+        let few = Growth { insufficient: Some("3 sample(s)".into()), ..g(0.0, 0.0, 0.0, 60.0, 0.0) };
+        assert_eq!(few.judge(t), (GrowthVerdict::NotEnoughData, "3 sample(s)".into()));
+        let judged = g(50e6, 45e6, 55e6, 120.0, 48e6).with_verdict(t);
+        assert!(judged.growing && judged.threshold_bytes_per_hour == t && !judged.reason.is_empty());
+    }
+
+    #[test]
+    fn rates_read_like_thresholds() {
+        assert_eq!(rate_text(5e6), "5 MB/h");
+        assert_eq!(rate_text(154.4e6), "154 MB/h");
+        assert_eq!(rate_text(-12.5e6), "-12.5 MB/h");
+        assert_eq!(rate_text(36.1e9), "36.1 GB/h");
+        assert_eq!(rate_text(0.0), "0 B/h");
+    }
 }
