@@ -4,7 +4,8 @@
 Measures on this machine:
   1. truth: the growth `tachy watch` reports for a leak of known rate (exactly 1 MiB kept
      every 100 ms = 37,748,736,000 bytes/h, `crates/tachy/tests/fixtures/watch/leak.py`),
-     watched 10 s at 100 ms with a 10 s growth window: ratio to the truth and `growing`;
+     watched 10 s at 100 ms with a 10 s growth window and a `growth>1GB/h` alert (the verdict's
+     threshold): ratio to the truth and `growing`;
      and for an allocate/free cycle with no leak (20 MB mapped and unmapped every 200 ms,
      `cycle.py`): `growing` must be false.
   2. overhead: tachy's own CPU while watching a Python process with 100 threads (each
@@ -102,7 +103,9 @@ def truth(tachy, py, reps):
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     ok = True
     for i in range(reps):
-        r = run_watch(tachy, ["--interval", "100ms", "--duration", "10s", "--growth-window", "10s", "--json",
+        # Judged at 1 GB/h, a rate 10 s can resolve (5 MB/h would be "not enough data").
+        r = run_watch(tachy, ["--interval", "100ms", "--duration", "10s", "--growth-window", "10s",
+                              "--alert", "growth>1GB/h", "--json",
                               "--", py, os.path.join(FIXTURES, "leak.py"), "10"])
         g = r["growth"] or {}
         rate = g.get("bytes_per_hour", float("nan"))

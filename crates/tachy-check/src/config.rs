@@ -331,7 +331,8 @@ pub struct WatchBudget {
     /// Sampling period (default 1s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
-    /// Limit on the memory growth rate (robust fit over the run), e.g. `"5MB/h"`.
+    /// Limit on the memory growth rate, e.g. `"5MB/h"`: judged after the warm-up; a soak too
+    /// short or noisy to resolve it fails as not enough data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_growth: Option<String>,
     /// Limit on the largest RSS seen, e.g. `"100MB"`.

@@ -368,35 +368,51 @@ fn baseline_share_increase(ev: &mut Evaluation, base: &Profile, p: &Profile, max
 
 /// A soak result against its budget.
 pub fn watch(b: &WatchBudget, r: &WatchReport) -> Evaluation {
+    use tachy_report::watch::GrowthVerdict;
     let mut ev = Evaluation::default();
     if let Some(limit_text) = &b.max_growth
         && let Ok(limit) = units::parse_growth(limit_text)
     {
+        // The verdict rule of `tachy watch` (`Growth::judge`) at the budget's limit: it passes
+        // when the growth is resolved at or below the limit, fails when it is resolved above it,
+        // and fails with the reason when the soak cannot tell (too short or too noisy).
+        let mut c = check("memory growth", 0.0, "<=", limit, "bytes/h", String::new(), limit_text.clone());
         match &r.growth {
             Some(g) => {
-                let mut c = check(
-                    "memory growth",
-                    g.bytes_per_hour,
-                    "<=",
-                    limit,
-                    "bytes/h",
-                    format!("{}/h", mb(g.bytes_per_hour)),
-                    limit_text.clone(),
-                );
-                // A growth is called only when it is real: the fit's interval must be above the
-                // limit too, not just the point estimate.
-                c.passed = g.bytes_per_hour <= limit || g.low_bytes_per_hour <= limit;
-                ev.checks.push(c);
+                let (verdict, reason) = g.judge(limit);
+                c.measured = g.bytes_per_hour;
+                c.passed = verdict == GrowthVerdict::Flat;
+                c.measured_text = match verdict {
+                    GrowthVerdict::NotEnoughData => format!("{}/h, not enough data", mb(g.bytes_per_hour)),
+                    _ => format!("{}/h", mb(g.bytes_per_hour)),
+                };
                 ev.notes.push(format!(
-                    "growth {}/h, interval {}/h .. {}/h over {:.0} s",
+                    "growth {}/h, interval {}/h .. {}/h over {:.0} s{}: {}: {reason}",
                     mb(g.bytes_per_hour),
                     mb(g.low_bytes_per_hour),
                     mb(g.high_bytes_per_hour),
-                    g.window_secs
+                    g.window_secs,
+                    g.warmup.as_ref().map_or_else(String::new, |w| format!(
+                        " after a warm-up to {:.0} s ({}{})",
+                        w.to_secs,
+                        if w.step_bytes >= 0.0 { "+" } else { "-" },
+                        mb(w.step_bytes.abs())
+                    )),
+                    verdict.label(),
                 ));
+                if verdict == GrowthVerdict::NotEnoughData {
+                    ev.notes.push(
+                        "the growth limit needs a longer `duration` (or a command that runs for all of it)".into(),
+                    );
+                }
             }
-            None => ev.notes.push("too few samples to estimate the memory growth (watch longer)".into()),
+            None => {
+                c.passed = false;
+                c.measured_text = "not enough data".into();
+                ev.notes.push("too few samples to estimate the memory growth: lengthen `duration`".into());
+            }
         }
+        ev.checks.push(c);
     }
     if let Some(limit_text) = &b.max_rss
         && let Ok(limit) = units::parse_size(limit_text)
@@ -411,6 +427,67 @@ pub fn watch(b: &WatchBudget, r: &WatchReport) -> Evaluation {
         ev.checks.push(check("mean CPU", s.mean, "<=", limit, "%", format!("{:.1}%", s.mean), format!("{limit}%")));
     }
     ev
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use tachy_report::watch::{Growth, WatchReport};
+
+    use super::watch;
+    use crate::config::WatchBudget;
+
+    fn budget(max_growth: &str) -> WatchBudget {
+        toml::from_str(&format!("command = 'python3 app.py'\nduration = '2m'\nmax_growth = '{max_growth}'\n")).unwrap()
+    }
+
+    fn report(growth: Option<Growth>) -> WatchReport {
+        let mut r: WatchReport = serde_json::from_value(serde_json::json!({
+            "schema": "tachy-watch/1", "tachy_version": "0", "pid": 1, "command": "python3 app.py",
+            "children": false, "interval_secs": 1.0, "started_at": "2026-01-01T00:00:00.000Z",
+            "duration_secs": 120.0, "samples": 120, "end": "duration", "exit_code": null, "series": {},
+            "growth": null, "alerts": [], "events": [], "unavailable": [], "self_cpu_percent": 0.1,
+            "timeline": [], "notes": []
+        }))
+        .unwrap();
+        r.growth = growth;
+        r
+    }
+
+    /// A fit over 2 minutes with this slope and interval, bytes per hour.
+    fn growth(slope: f64, low: f64, high: f64) -> Growth {
+        Growth {
+            metric: "rss".into(),
+            bytes_per_hour: slope,
+            low_bytes_per_hour: low,
+            high_bytes_per_hour: high,
+            level: 0.95,
+            samples: 120,
+            window_secs: 119.0,
+            resolution_bytes_per_hour: (high - low) / 2.0,
+            sustained_bytes_per_hour: Some(slope),
+            ..Growth::default()
+        }
+    }
+
+    #[test]
+    fn growth_passes_fails_or_cannot_tell_at_the_limit() {
+        let ev = watch(&budget("5MB/h"), &report(Some(growth(1e6, -1e6, 3e6))));
+        assert!(ev.checks[0].passed, "{ev:?}");
+        assert!(ev.notes[0].contains("flat"), "{ev:?}");
+        let ev = watch(&budget("5MB/h"), &report(Some(growth(100e6, 90e6, 110e6))));
+        assert!(!ev.checks[0].passed, "too coarse for 5 MB/h: {ev:?}");
+        assert!(ev.checks[0].measured_text.contains("not enough data"), "{ev:?}");
+        assert!(ev.notes.iter().any(|n| n.contains("longer `duration`")), "{ev:?}");
+        let ev = watch(&budget("50MB/h"), &report(Some(growth(100e6, 90e6, 110e6))));
+        assert!(!ev.checks[0].passed && ev.notes[0].contains("growing"), "{ev:?}");
+        assert!(!ev.checks[0].measured_text.contains("not enough data"), "{ev:?}");
+        let ev = watch(&budget("5MB/h"), &report(Some(growth(5e6, 3e6, 7e6))));
+        assert!(!ev.checks[0].passed && ev.checks[0].measured_text.contains("not enough data"), "{ev:?}");
+        // No estimate at all is no pass either.
+        let ev = watch(&budget("5MB/h"), &report(None));
+        assert_eq!(ev.checks.len(), 1);
+        assert!(!ev.checks[0].passed && ev.checks[0].measured_text == "not enough data", "{ev:?}");
+    }
 }
 
 /// The identity of a finding for baseline comparison: rule, file and message (line numbers

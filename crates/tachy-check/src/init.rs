@@ -21,6 +21,11 @@ fn toml_string(s: &str) -> String {
 /// The starter budgets; `prefix` is `""` for tachy.toml and `"tool.tachy."` for pyproject.toml.
 pub fn starter(prefix: &str, o: &InitOptions) -> String {
     let command = toml_string(o.command.as_deref().unwrap_or("python app.py"));
+    // The soak needs a process that runs for its whole duration: the server when there is one.
+    let (soak_command, soak_what) = match &o.server {
+        Some(s) => (toml_string(s), "the server (idle after its start-up)"),
+        None => (command.clone(), "the program, which must run for all of it\n# (a server or a worker)"),
+    };
     let url = o.url.as_deref().unwrap_or("http://127.0.0.1:8000/");
     let url_s = toml_string(url);
     let server = match &o.server {
@@ -62,12 +67,16 @@ command = {command}
 max_rss = "100MB"    # resident memory at its peak
 max_leak = "10MB"    # still allocated when the program ends
 
-# A soak test: memory must not keep growing.
+# A soak test: memory must not keep growing. Watches {soak_what} for `duration`.
+# The growth is judged after the warm-up (start-up, first requests): it passes when resolved at
+# or below max_growth, fails when resolved above it, and fails as "not enough data" when the
+# run is too short or too noisy to tell (a program that ends early; 5 MB/h on a noisy process:
+# lengthen `duration`). A steady process resolves 5 MB/h within a minute.
 [{prefix}budget.soak]
 kind = "watch"
-command = {command}
+command = {soak_command}
 duration = "60s"
-max_growth = "5MB/h"   # robust fit of RSS over the run
+max_growth = "5MB/h"   # robust fit of RSS after the warm-up
 max_rss = "150MB"
 
 # Where the CPU time goes: no function may take over its share.
@@ -114,6 +123,21 @@ mod tests {
         let py = format!("[project]\nname = \"x\"\n\n{}", starter("tool.tachy.", &InitOptions::default()));
         let c = crate::config::parse(&py, true).unwrap();
         assert_eq!(c.budget.len(), 6);
+    }
+
+    #[test]
+    fn the_soak_watches_the_server_when_there_is_one() {
+        let o = InitOptions {
+            command: Some("python cli.py".into()),
+            url: None,
+            server: Some("python -m uvicorn app:app --port 8000".into()),
+        };
+        let c = crate::config::parse(&starter("", &o), false).unwrap();
+        let crate::config::Budget::Watch(w) = &c.budget["soak"] else { panic!("soak is a watch budget") };
+        assert_eq!(w.command.argv().unwrap(), ["python", "-m", "uvicorn", "app:app", "--port", "8000"]);
+        let c = crate::config::parse(&starter("", &InitOptions { server: None, ..o }), false).unwrap();
+        let crate::config::Budget::Watch(w) = &c.budget["soak"] else { panic!("soak is a watch budget") };
+        assert_eq!(w.command.argv().unwrap(), ["python", "cli.py"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use tachy_report::watch::{AlertEvent, AlertState, AlertSummary, Sample};
+use tachy_report::watch::{AlertEvent, AlertState, AlertSummary, GrowthVerdict, Sample};
 
 /// The accepted forms, quoted by every parse error.
 const ACCEPTED: &str = "rss|uss|pss|swap|vms>SIZE (150MB, 1GiB), growth>RATE (5MB/h), cpu>PCT (90%), \
@@ -288,9 +288,11 @@ impl Alert {
     }
 
     /// The value of this alert's metric in a sample's totals, in [`Alert::unit`]. `None` when
-    /// it is unavailable. Growth is the slope (bytes per hour) only when the sample has a
-    /// growth estimate that is significant (`growing`); an estimate that is not significant
-    /// counts as 0, so a noisy slope never fires; no estimate yet (too few samples) is `None`.
+    /// it is unavailable. Growth is judged against this alert's own threshold with
+    /// [`Growth::judge`](tachy_report::watch::Growth::judge): the slope (bytes per hour) when
+    /// the verdict is `growing`, 0 when it is `flat`, and `None` (the alert is not evaluated:
+    /// it neither fires nor clears) when there is no estimate yet or not enough data to judge
+    /// at this threshold.
     pub fn value(&self, sample: &Sample) -> Option<f64> {
         let m = &sample.total;
         let bytes = |v: Option<u64>| v.map(|v| v as f64);
@@ -300,7 +302,11 @@ impl Alert {
             AlertMetric::Pss => bytes(m.pss_bytes),
             AlertMetric::Swap => bytes(m.swap_bytes),
             AlertMetric::Vms => bytes(m.vms_bytes),
-            AlertMetric::Growth => sample.growth.as_ref().map(|g| if g.growing { g.bytes_per_hour } else { 0.0 }),
+            AlertMetric::Growth => sample.growth.as_ref().and_then(|g| match g.judge(self.threshold).0 {
+                GrowthVerdict::Growing => Some(g.bytes_per_hour),
+                GrowthVerdict::Flat => Some(0.0),
+                GrowthVerdict::NotEnoughData => None,
+            }),
             AlertMetric::Cpu => match (m.cpu_user_percent, m.cpu_system_percent) {
                 (None, None) => None,
                 (u, s) => Some(u.unwrap_or(0.0) + s.unwrap_or(0.0)),
@@ -507,7 +513,8 @@ mod tests {
         assert!(error("threads>2.5").contains("threads is a count, not '2.5'"));
     }
 
-    fn sample(t: f64, rss_mb: u64, cpu: Option<f64>, growth: Option<(f64, bool)>) -> Sample {
+    /// A sample; `growth` is `(slope, low, high)` in bytes per hour, fitted over 60 s.
+    fn sample(t: f64, rss_mb: u64, cpu: Option<f64>, growth: Option<(f64, f64, f64)>) -> Sample {
         Sample {
             t_secs: t,
             time: format!("2026-01-01T12:00:{:02}.000Z", t as u64),
@@ -519,15 +526,17 @@ mod tests {
                 tcp: Some(BTreeMap::from([("established".to_string(), 3), ("close_wait".to_string(), 12)])),
                 ..Metrics::default()
             },
-            growth: growth.map(|(rate, growing)| Growth {
+            growth: growth.map(|(rate, low, high)| Growth {
                 metric: "rss".into(),
                 bytes_per_hour: rate,
-                low_bytes_per_hour: if growing { rate / 2.0 } else { -rate },
-                high_bytes_per_hour: rate * 2.0,
+                low_bytes_per_hour: low,
+                high_bytes_per_hour: high,
                 level: 0.95,
-                samples: 10,
-                window_secs: 10.0,
-                growing,
+                samples: 60,
+                window_secs: 60.0,
+                resolution_bytes_per_hour: (high - low) / 2.0,
+                sustained_bytes_per_hour: Some(rate),
+                ..Growth::default()
             }),
         }
     }
@@ -549,20 +558,27 @@ mod tests {
     fn growth_counts_only_when_significant() {
         let a = parse("growth>5MB/h");
         assert_eq!(a.value(&sample(0.0, 1, None, None)), None, "no estimate yet");
-        assert_eq!(a.value(&sample(0.0, 1, None, Some((9e6, false)))), Some(0.0), "not significant");
-        assert_eq!(a.value(&sample(0.0, 1, None, Some((9e6, true)))), Some(9e6));
+        assert_eq!(a.value(&sample(0.0, 1, None, Some((9e6, 7e6, 11e6)))), Some(9e6), "growing");
+        assert_eq!(a.value(&sample(0.0, 1, None, Some((2e6, 0.0, 4e6)))), Some(0.0), "flat");
+        assert_eq!(a.value(&sample(0.0, 1, None, Some((6e6, 3e6, 9e6)))), None, "the interval contains 5 MB/h");
+        assert_eq!(a.value(&sample(0.0, 1, None, Some((90e6, 70e6, 110e6)))), None, "too coarse for 5 MB/h");
+        // The same estimate is judged at each alert's own threshold.
+        assert_eq!(parse("growth>1MB/h").value(&sample(0.0, 1, None, Some((6e6, 3e6, 9e6)))), None);
+        assert_eq!(parse("growth>50MB/h").value(&sample(0.0, 1, None, Some((6e6, 3e6, 9e6)))), Some(0.0));
 
         let mut alerts = Alerts::new(vec![a]);
         let seq = [
             sample(1.0, 1, None, None),
-            sample(2.0, 1, None, Some((50e6, false))),
-            sample(3.0, 1, None, Some((50e6, true))),
+            sample(2.0, 1, None, Some((6e6, 3e6, 9e6))),
+            sample(3.0, 1, None, Some((9e6, 7e6, 11e6))),
             sample(4.0, 1, None, None),
-            sample(5.0, 1, None, Some((50e6, false))),
+            sample(5.0, 1, None, Some((6e6, 3e6, 9e6))),
+            sample(6.0, 1, None, Some((1e6, -1e6, 3e6))),
         ];
         let events: Vec<(AlertState, f64, f64)> =
             seq.iter().flat_map(|s| alerts.observe(s)).map(|e| (e.state, e.t_secs, e.value)).collect();
-        assert_eq!(events, [(AlertState::Firing, 3.0, 50e6), (AlertState::Cleared, 5.0, 0.0)]);
+        // Not enough data neither fires nor clears; only a flat verdict clears.
+        assert_eq!(events, [(AlertState::Firing, 3.0, 9e6), (AlertState::Cleared, 6.0, 0.0)]);
     }
 
     #[test]

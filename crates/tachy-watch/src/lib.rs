@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod config;
+pub mod growth;
 pub mod procfs;
 pub mod prometheus;
 pub mod watch;

@@ -343,7 +343,7 @@ pub fn render(sample: &Sample, alerts_firing: &[(String, bool)]) -> String {
             &mut out,
             "tachy_memory_growth_bytes_per_hour",
             "gauge",
-            "Memory growth of the watched tree (Theil-Sen slope over the growth window), bytes per hour.",
+            "Memory growth of the watched tree (Theil-Sen slope after the warm-up), bytes per hour.",
             &[(l.clone(), g.bytes_per_hour)],
         );
         family(
@@ -364,7 +364,7 @@ pub fn render(sample: &Sample, alerts_firing: &[(String, bool)]) -> String {
             &mut out,
             "tachy_memory_growing",
             "gauge",
-            "1 when the whole confidence interval of the memory growth is above zero.",
+            "1 when the memory growth verdict is growing (above the threshold, sustained, resolved).",
             &[(l, if g.growing { 1.0 } else { 0.0 })],
         );
     }
@@ -438,6 +438,7 @@ mod tests {
                 samples: 12,
                 window_secs: 11.0,
                 growing: true,
+                ..Growth::default()
             }),
         }
     }
@@ -493,7 +494,7 @@ process_page_faults_total{pid="4250",command="python3 -c 'a\nb'",kind="major"} 0
 # TYPE process_tcp_connections gauge
 process_tcp_connections{pid="4242",command="python3 app.py --name \"x\\y\"",state="close_wait"} 2
 process_tcp_connections{pid="4242",command="python3 app.py --name \"x\\y\"",state="established"} 5
-# HELP tachy_memory_growth_bytes_per_hour Memory growth of the watched tree (Theil-Sen slope over the growth window), bytes per hour.
+# HELP tachy_memory_growth_bytes_per_hour Memory growth of the watched tree (Theil-Sen slope after the warm-up), bytes per hour.
 # TYPE tachy_memory_growth_bytes_per_hour gauge
 tachy_memory_growth_bytes_per_hour{metric="rss"} 36000000
 # HELP tachy_memory_growth_low_bytes_per_hour Lower bound of the 95% confidence interval of the memory growth, bytes per hour.
@@ -502,7 +503,7 @@ tachy_memory_growth_low_bytes_per_hour{metric="rss"} 35100000
 # HELP tachy_memory_growth_high_bytes_per_hour Upper bound of the 95% confidence interval of the memory growth, bytes per hour.
 # TYPE tachy_memory_growth_high_bytes_per_hour gauge
 tachy_memory_growth_high_bytes_per_hour{metric="rss"} 36800000
-# HELP tachy_memory_growing 1 when the whole confidence interval of the memory growth is above zero.
+# HELP tachy_memory_growing 1 when the memory growth verdict is growing (above the threshold, sustained, resolved).
 # TYPE tachy_memory_growing gauge
 tachy_memory_growing{metric="rss"} 1
 # HELP tachy_alert_firing 1 while the tachy watch alert is firing.

@@ -7,18 +7,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use tachy_report::watch::{
-    AlertEvent, Growth, Metrics, ProcessSample, Sample, SeriesStats, TimelinePoint, WATCH_SCHEMA, WatchEnd, WatchReport,
+    AlertEvent, DEFAULT_GROWTH_THRESHOLD, Metrics, ProcessSample, Sample, SeriesStats, TimelinePoint, WATCH_SCHEMA,
+    WatchEnd, WatchReport,
 };
 
 use crate::WatchError;
-use crate::alert::{Alert, Alerts};
+use crate::alert::{Alert, AlertMetric, Alerts};
+use crate::growth::{self, thin};
 use crate::procfs::{self, ProcError, RawProcess};
 use crate::prometheus::Exporter;
 
-/// Most points used for one growth fit (older windows are thinned evenly).
-const GROWTH_POINTS: usize = 120;
-/// Fewest samples before a growth estimate is given.
-const GROWTH_MIN_SAMPLES: usize = 5;
+/// Most memory samples kept for the growth fit; beyond, every other one is dropped (a day at
+/// 1 s fits without thinning).
+const GROWTH_KEEP: usize = 100_000;
+/// Longest wait for a launched command to exec its program before sampling starts anyway.
+const EXEC_WAIT: Duration = Duration::from_secs(2);
 /// Most points of the report's timeline.
 const TIMELINE_POINTS: usize = 2000;
 /// The TCP tables and `smaps_rollup` (USS, PSS) are read at most this often: each read walks
@@ -31,7 +34,8 @@ const FULL_EVERY: Duration = Duration::from_secs(1);
 pub enum Target {
     /// A running process.
     Pid(u32),
-    /// Launch this command (stdio passes through) and watch it until it exits.
+    /// Launch this command (stdin and stderr pass through, stdout too unless
+    /// [`WatchSettings::child_stdout_to_stderr`]) and watch it until it exits.
     Launch(Vec<String>),
 }
 
@@ -48,8 +52,14 @@ pub struct WatchSettings {
     pub duration: Option<Duration>,
     /// Alerts.
     pub alerts: Vec<Alert>,
-    /// Window of the growth fit.
-    pub growth_window: Duration,
+    /// Window of the growth fit: the last this long of the run (`None`: the whole run). The
+    /// warm-up inside it is left out either way.
+    pub growth_window: Option<Duration>,
+    /// The rate the report's growth verdict is judged against, bytes per hour: the lowest
+    /// `growth>` alert threshold, else [`DEFAULT_GROWTH_THRESHOLD`] (see [`Self::new`]).
+    pub growth_threshold: f64,
+    /// Send a launched command's stdout to tachy's stderr (when tachy's stdout carries JSON).
+    pub child_stdout_to_stderr: bool,
     /// Serve `/metrics` here.
     pub prometheus: Option<String>,
     /// Run this shell command on every alert event (the alert is in its environment).
@@ -57,6 +67,17 @@ pub struct WatchSettings {
 }
 
 impl WatchSettings {
+    /// The threshold of the report's growth verdict for these alerts: the lowest threshold of
+    /// a `growth>` or `growth>=` alert, else [`DEFAULT_GROWTH_THRESHOLD`].
+    pub fn growth_threshold_for(alerts: &[Alert]) -> f64 {
+        alerts
+            .iter()
+            .filter(|a| a.metric == AlertMetric::Growth && a.op.is_upper_bound())
+            .map(|a| a.threshold)
+            .reduce(f64::min)
+            .unwrap_or(DEFAULT_GROWTH_THRESHOLD)
+    }
+
     /// Defaults for a target.
     pub fn new(target: Target) -> Self {
         WatchSettings {
@@ -65,7 +86,9 @@ impl WatchSettings {
             interval: Duration::from_secs(1),
             duration: None,
             alerts: Vec::new(),
-            growth_window: Duration::from_secs(60),
+            growth_window: None,
+            growth_threshold: DEFAULT_GROWTH_THRESHOLD,
+            child_stdout_to_stderr: false,
             prometheus: None,
             on_alert: None,
         }
@@ -143,38 +166,29 @@ fn series_values(m: &Metrics, processes: usize) -> Vec<(&'static str, Option<f64
     ]
 }
 
-/// Thins `points` evenly to at most `max`, keeping the first and last.
-fn thin<T: Clone>(points: &[T], max: usize) -> Vec<T> {
-    if points.len() <= max {
-        return points.to_vec();
+/// Waits (at most [`EXEC_WAIT`]) until launched process `pid` runs its program: `exec` has
+/// finished (the command line is set), and its executable is no longer tachy's (the fork before
+/// `exec`) nor, unless `program` is itself a shell, a shell (a wrapper script such as a pyenv
+/// shim that `exec`s the real program). So the first sample is the program, not its launcher.
+fn wait_for_exec(pid: u32, program: &str) {
+    let is_shell = |p: &std::path::Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| matches!(n, "sh" | "bash" | "dash" | "zsh" | "ksh" | "busybox" | "env"))
+    };
+    let own = std::fs::read_link("/proc/self/exe").ok();
+    let wants_shell = is_shell(std::path::Path::new(program));
+    let deadline = Instant::now() + EXEC_WAIT;
+    while Instant::now() < deadline {
+        let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else { return };
+        // The command line is set at the very end of `exec`, once the program is mapped: before
+        // that the process has an empty address space (RSS 0) under the new executable's name.
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return };
+        if Some(&exe) != own.as_ref() && !cmdline.is_empty() && (wants_shell || !is_shell(&exe)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
-    let step = (points.len() - 1) as f64 / (max - 1) as f64;
-    (0..max).map(|i| points[((i as f64 * step).round() as usize).min(points.len() - 1)].clone()).collect()
-}
-
-/// Growth is called only over at least this span (half the window, at most 5 s), so the
-/// interpreter's start-up does not look like a leak.
-fn min_span(window: Duration) -> f64 {
-    (window.as_secs_f64() / 2.0).min(5.0)
-}
-
-fn growth(window: &VecDeque<(f64, f64)>, metric: &str, length: Duration) -> Option<Growth> {
-    if window.len() < GROWTH_MIN_SAMPLES {
-        return None;
-    }
-    let pts: Vec<(f64, f64)> = thin(&window.iter().copied().collect::<Vec<_>>(), GROWTH_POINTS);
-    let t = tachy_stats::theil_sen(&pts, 0.95)?;
-    let span = window.back()?.0 - window.front()?.0;
-    Some(Growth {
-        metric: metric.to_string(),
-        bytes_per_hour: t.slope * 3600.0,
-        low_bytes_per_hour: t.low * 3600.0,
-        high_bytes_per_hour: t.high * 3600.0,
-        level: t.level,
-        samples: window.len() as u64,
-        window_secs: span,
-        growing: t.rising() && span >= min_span(length) && window.len() >= 2 * GROWTH_MIN_SAMPLES,
-    })
 }
 
 fn spawn_on_alert(cmd: &str, e: &AlertEvent, pid: u32) {
@@ -227,7 +241,18 @@ pub fn run(
             let Some(program) = cmd.first() else {
                 return Err(WatchError::InvalidSetting("no command to watch".into()));
             };
-            let c = Command::new(program).args(&cmd[1..]).spawn().map_err(|e| WatchError::Spawn {
+            let mut command = Command::new(program);
+            command.args(&cmd[1..]);
+            if settings.child_stdout_to_stderr {
+                // tachy's stdout carries the JSON report: the program's output goes to stderr.
+                use std::os::fd::AsFd;
+                let err = std::io::stderr().as_fd().try_clone_to_owned().map_err(|e| WatchError::Spawn {
+                    command: cmd.join(" "),
+                    reason: format!("cannot share stderr: {e}"),
+                })?;
+                command.stdout(Stdio::from(err));
+            }
+            let c = command.spawn().map_err(|e| WatchError::Spawn {
                 command: cmd.join(" "),
                 reason: if e.kind() == std::io::ErrorKind::NotFound {
                     "command not found".into()
@@ -237,6 +262,7 @@ pub fn run(
             })?;
             let pid = c.id();
             child = Some(c);
+            wait_for_exec(pid, program);
             pid
         }
     };
@@ -255,6 +281,7 @@ pub fn run(
     let mut alerts = Alerts::new(settings.alerts.clone());
     let mut prev: HashMap<u32, (RawProcess, Instant)> = HashMap::new();
     let mut window: VecDeque<(f64, f64)> = VecDeque::new();
+    let window_secs = settings.growth_window.map(|w| w.as_secs_f64());
     let mut running: BTreeMap<&'static str, Running> = BTreeMap::new();
     let mut timeline: Vec<TimelinePoint> = Vec::new();
     let mut events = Vec::new();
@@ -340,14 +367,19 @@ pub fn run(
         // Memory growth on RSS (USS when RSS is shared... RSS is what alerts usually mean).
         if let Some(rss) = total.rss_bytes {
             window.push_back((t_secs, rss as f64));
-            while window.front().is_some_and(|(t, _)| t_secs - t > settings.growth_window.as_secs_f64()) {
-                window.pop_front();
+            if let Some(w) = window_secs {
+                while window.front().is_some_and(|(t, _)| t_secs - t > w) {
+                    window.pop_front();
+                }
+            }
+            if window.len() > GROWTH_KEEP {
+                window = window.iter().step_by(2).copied().collect();
             }
         }
         // The fit costs a few hundred microseconds: at most once a second.
         let g = if last_fit.is_none_or(|t: Instant| now.duration_since(t) >= Duration::from_secs(1)) {
             last_fit = Some(now);
-            growth(&window, "rss", settings.growth_window)
+            growth::fit(window.make_contiguous(), "rss", settings.growth_threshold)
         } else {
             last_growth.clone()
         };
@@ -408,6 +440,10 @@ pub fn run(
         }
     };
     let duration = started.elapsed().as_secs_f64();
+    // The report's estimate covers every sample (the loop fits at most once a second).
+    if let Some(g) = growth::fit(window.make_contiguous(), "rss", settings.growth_threshold) {
+        last_growth = Some(g);
+    }
     if let Some(mut c) = child.take()
         && end != WatchEnd::TargetExited
     {
@@ -481,36 +517,33 @@ pub fn run(
 mod tests {
     use super::*;
 
-    fn window(points: impl Iterator<Item = (f64, f64)>) -> VecDeque<(f64, f64)> {
-        points.collect()
+    #[test]
+    fn sampling_waits_for_a_wrapper_shell_to_exec_the_program() {
+        // A wrapper that sleeps before exec'ing the program, like a slow pyenv shim.
+        let mut c = Command::new("sh").args(["-c", "sleep 0.3; exec sleep 5"]).spawn().unwrap();
+        wait_for_exec(c.id(), "my-wrapper");
+        let exe = std::fs::read_link(format!("/proc/{}/exe", c.id())).unwrap();
+        let _ = c.kill();
+        let _ = c.wait();
+        assert!(exe.to_string_lossy().ends_with("sleep"), "{exe:?}");
     }
 
     #[test]
-    fn a_steady_leak_is_called_and_measured() {
-        // 1 MiB every 100 ms for 10 s.
-        let w = window((0..100).map(|i| (i as f64 * 0.1, 20e6 + (i as f64) * 1048576.0)));
-        let g = growth(&w, "rss", Duration::from_secs(10)).unwrap();
-        let truth = 10.0 * 1048576.0 * 3600.0;
-        assert!((g.bytes_per_hour / truth - 1.0).abs() < 0.01, "{g:?}");
-        assert!(g.growing);
+    fn a_shell_command_is_not_waited_for() {
+        let mut c = Command::new("sh").args(["-c", "sleep 5; exit 0"]).spawn().unwrap();
+        let t = Instant::now();
+        wait_for_exec(c.id(), "sh");
+        let waited = t.elapsed();
+        let _ = c.kill();
+        let _ = c.wait();
+        assert!(waited < EXEC_WAIT, "{waited:?}");
     }
 
     #[test]
-    fn start_up_and_cycles_are_not_leaks() {
-        // Half a second of interpreter start-up.
-        let w = window((0..5).map(|i| (i as f64 * 0.1, 1e6 + i as f64 * 3e6)));
-        assert!(growth(&w, "rss", Duration::from_secs(60)).is_none_or(|g| !g.growing));
-        // Allocate 20 MB then free it, every second, for 30 s.
-        let w = window((0..300).map(|i| (i as f64 * 0.1, 30e6 + if i % 10 < 5 { 20e6 } else { 0.0 })));
-        let g = growth(&w, "rss", Duration::from_secs(60)).unwrap();
-        assert!(!g.growing, "{g:?}");
-    }
-
-    #[test]
-    fn thinning_keeps_the_ends() {
-        let v: Vec<u32> = (0..1000).collect();
-        let t = thin(&v, 10);
-        assert_eq!((t.len(), t[0], t[9]), (10, 0, 999));
-        assert_eq!(thin(&v[..5], 10).len(), 5);
+    fn the_verdict_threshold_is_the_lowest_growth_alert() {
+        let alerts: Vec<Alert> =
+            ["rss>1GB", "growth>50MB/h", "growth>=20MB/h"].iter().map(|a| Alert::parse(a).unwrap()).collect();
+        assert_eq!(WatchSettings::growth_threshold_for(&alerts), 20e6);
+        assert_eq!(WatchSettings::growth_threshold_for(&alerts[..1]), DEFAULT_GROWTH_THRESHOLD);
     }
 }

@@ -202,7 +202,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "CMD")]
     pub on_alert: Option<String>,
 
-    /// Window of the memory growth fit [default: 60s].
+    /// Fit the memory growth over the last DURATION only [default: the whole run]; the
+    /// warm-up is left out either way.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub growth_window: Option<std::time::Duration>,
 
@@ -222,7 +223,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<String>,
 
-    /// Print the end report as JSON instead of text.
+    /// Print the end report as JSON instead of text (a launched command's stdout then goes to stderr).
     #[arg(long)]
     pub json: bool,
 

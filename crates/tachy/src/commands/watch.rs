@@ -53,10 +53,11 @@ pub fn run(args: &WatchArgs, quiet: bool) -> Result<ExitStatus> {
         settings.interval = i;
     }
     settings.duration = args.duration;
+    settings.growth_threshold = WatchSettings::growth_threshold_for(&alerts);
     settings.alerts = alerts.clone();
-    if let Some(w) = args.growth_window.or(config.growth_window) {
-        settings.growth_window = w;
-    }
+    settings.growth_window = args.growth_window.or(config.growth_window);
+    // The JSON report owns stdout: the launched program's output goes to stderr.
+    settings.child_stdout_to_stderr = args.json;
     settings.prometheus = args.prometheus.clone().or(config.prometheus);
     settings.on_alert = args.on_alert.clone().or(config.on_alert);
 

@@ -161,6 +161,8 @@ fn the_failing_variant_fails_every_budget() {
     let soak = report["budgets"].as_array().unwrap().iter().find(|b| b["name"] == "soak-leak").unwrap();
     let growth = soak["checks"][0]["measured"].as_f64().unwrap();
     assert!(growth > 1e9, "1 MB per 100 ms is tens of GB per hour: {growth}");
+    // Failed as growing (resolved above the limit), not for lack of data.
+    assert!(!soak["checks"][0]["measured_text"].as_str().unwrap().contains("not enough data"), "{soak}");
     // JUnit marks each as a failure.
     let junit_path = dir.path().join("junit.xml");
     tachy()

@@ -4,7 +4,7 @@
 use super::{Ctx, Row, Verdict, charts, count, escape, facts, figures, notes, num, number, pct, remark, secs};
 use super::{subheading, table, text};
 use crate::render::watch::{bytes_f, plot, value, value_for};
-use crate::watch::{AlertState, WatchEnd, WatchReport};
+use crate::watch::{AlertState, GrowthVerdict, WatchEnd, WatchReport};
 
 /// Most alert events listed.
 const EVENTS: usize = 100;
@@ -56,7 +56,11 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, w: &WatchReport, dep
         figs.push(("max CPU", escape(&format!("{:.1}%", s.max))));
     }
     if let Some(g) = &w.growth {
-        let verdict = if g.growing { Verdict::Fail.badge("growing") } else { Verdict::Pass.badge("not growing") };
+        let verdict = match g.verdict {
+            GrowthVerdict::Growing => Verdict::Fail.badge("growing"),
+            GrowthVerdict::Flat => Verdict::Pass.badge("flat"),
+            GrowthVerdict::NotEnoughData => Verdict::Neutral.badge("not enough data"),
+        };
         figs.push(("memory growth", format!("{} {verdict}", escape(&value(g.bytes_per_hour, "bytes/h")))));
     }
     figures(out, &figs);
@@ -85,14 +89,27 @@ pub(crate) fn section(_ctx: &mut Ctx<'_>, out: &mut String, w: &WatchReport, dep
                     ),
                     ("window", format!("{} over {}", count(g.samples), secs(g.window_secs))),
                     (
-                        "verdict",
-                        if g.growing { "memory grows".to_string() } else { "no significant growth".to_string() },
+                        "warm-up excluded",
+                        g.warmup.as_ref().map_or_else(
+                            || "none".to_string(),
+                            |w| {
+                                format!(
+                                    "{} to {} ({} → {})",
+                                    secs(w.from_secs),
+                                    secs(w.to_secs),
+                                    bytes_f(w.before_bytes),
+                                    bytes_f(w.after_bytes)
+                                )
+                            },
+                        ),
                     ),
+                    ("threshold", value(g.threshold_bytes_per_hour, "bytes/h")),
+                    ("verdict", format!("{}: {}", g.verdict.label(), g.reason)),
                 ],
             );
             remark(
                 out,
-                "Theil-Sen slope of the memory series with its confidence interval; memory grows when the whole interval lies above zero over a window long enough to tell.",
+                "Theil-Sen slope of the memory series after its warm-up, with its confidence interval; memory grows when the whole interval lies above the threshold, both halves of the span grow, and the span is long enough to resolve the threshold.",
             );
         }
         None => remark(out, "Not enough samples for a growth estimate."),

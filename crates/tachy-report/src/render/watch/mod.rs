@@ -169,6 +169,8 @@ pub(crate) mod fixture {
                 samples: 12,
                 window_secs: 11.0,
                 growing: true,
+                verdict: GrowthVerdict::Growing,
+                ..Growth::default()
             }),
         }
     }
@@ -206,9 +208,25 @@ pub(crate) mod fixture {
                 low_bytes_per_hour: 8.31 * MIB as f64 * 1024.0,
                 high_bytes_per_hour: 8.7 * MIB as f64 * 1024.0,
                 level: 0.95,
-                samples: 30,
-                window_secs: 29.0,
+                samples: 26,
+                window_secs: 25.0,
                 growing: true,
+                verdict: GrowthVerdict::Growing,
+                reason: "the 95% interval [8.92 GB/h, 9.34 GB/h] lies above the 5 MB/h threshold, in both halves of the span"
+                    .into(),
+                threshold_bytes_per_hour: 5e6,
+                resolution_bytes_per_hour: 0.2e9,
+                sustained_bytes_per_hour: Some(8.4 * MIB as f64 * 1024.0),
+                from_secs: 4.0,
+                warmup: Some(Warmup {
+                    from_secs: 0.0,
+                    to_secs: 4.0,
+                    before_bytes: rss(60.0),
+                    after_bytes: rss(100.0),
+                    step_bytes: rss(40.0),
+                    shifts: 1,
+                }),
+                insufficient: None,
             }),
             alerts: vec![
                 AlertSummary {

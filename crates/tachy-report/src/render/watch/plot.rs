@@ -171,7 +171,7 @@ pub fn plot(report: &WatchReport, alerts: &[(String, f64, String)]) -> String {
     }
     if let Some(g) = &report.growth {
         let (e, lo, hi) = rates(g.bytes_per_hour, g.low_bytes_per_hour, g.high_bytes_per_hour);
-        let verdict = if g.growing { "GROWING" } else { "no significant growth" };
+        let verdict = if g.growing { "GROWING" } else { g.verdict.label() };
         sub.push(format!("growth {e} [{lo}, {hi}]: {verdict}"));
     }
     let fired = report.alerts.iter().filter(|a| a.fired > 0).count();

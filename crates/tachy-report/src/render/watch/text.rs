@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use super::{bytes_f, number, rates, value_for};
 use crate::render::common::{Paint, bytes, count, secs, sparkline, warnings, without_trailing_blank_lines};
-use crate::watch::{AlertEvent, AlertState, AlertSummary, Growth, Sample, SeriesStats, WatchEnd, WatchReport};
+use crate::watch::{
+    AlertEvent, AlertState, AlertSummary, Growth, GrowthVerdict, Sample, SeriesStats, WatchEnd, WatchReport,
+};
 
 /// Most columns of a live sparkline (the most recent samples).
 const LIVE_WIDTH: usize = 40;
@@ -119,19 +121,41 @@ fn growth_figures(g: &Growth) -> String {
     format!("{e} [{lo}, {hi}] {:.0}%", g.level * 100.0)
 }
 
+/// The verdict word: `GROWING` (red), `flat` (green), `not enough data` (yellow).
+fn verdict_word(g: &Growth, paint: Paint) -> String {
+    match g.verdict {
+        GrowthVerdict::Growing => paint.red("GROWING"),
+        GrowthVerdict::Flat => paint.green("flat"),
+        GrowthVerdict::NotEnoughData => paint.yellow("not enough data"),
+    }
+}
+
 fn growth(out: &mut String, growth: Option<&Growth>, paint: Paint) {
-    let line = match growth {
-        None => "not estimated (too few samples)".to_string(),
-        Some(g) => {
-            let over = format!("over {} ({}, {} samples)", secs(g.window_secs), g.metric, count(g.samples));
-            if g.growing {
-                format!("{} {over}: {}", growth_figures(g), paint.red("GROWING"))
-            } else {
-                format!("{}: {} {over}", paint.green("no significant growth"), growth_figures(g))
-            }
-        }
+    let Some(g) = growth else {
+        let _ =
+            writeln!(out, "  Memory growth: {}: too few samples for an estimate\n", paint.yellow("not enough data"));
+        return;
     };
-    let _ = writeln!(out, "  Memory growth: {line}\n");
+    let after = if g.warmup.is_some() { " after warm-up" } else { "" };
+    let over = format!("over {}{after} ({}, {} samples)", secs(g.window_secs), g.metric, count(g.samples));
+    let _ = writeln!(out, "  Memory growth: {} {over}: {}", growth_figures(g), verdict_word(g, paint));
+    if !g.reason.is_empty() {
+        let _ = writeln!(out, "    {}", g.reason);
+    }
+    if let Some(w) = &g.warmup {
+        let shifts = if w.shifts == 1 { "1 level shift".to_string() } else { format!("{} level shifts", w.shifts) };
+        let _ = writeln!(
+            out,
+            "    warm-up excluded: {} to {}, {} -> {} ({}{}, {shifts})",
+            secs(w.from_secs),
+            secs(w.to_secs),
+            bytes_f(w.before_bytes),
+            bytes_f(w.after_bytes),
+            if w.step_bytes >= 0.0 { "+" } else { "" },
+            bytes_f(w.step_bytes)
+        );
+    }
+    out.push('\n');
 }
 
 fn alerts(out: &mut String, alerts: &[AlertSummary], paint: Paint) {
@@ -268,8 +292,7 @@ pub fn live(sample: &Sample, history: &[(f64, f64)], alerts_firing: &[String]) -
         let _ = writeln!(out, "{}", rest.join("  "));
     }
     if let Some(g) = &sample.growth {
-        let verdict = if g.growing { "GROWING" } else { "no significant growth" };
-        let _ = writeln!(out, "growth {}: {verdict}", growth_figures(g));
+        let _ = writeln!(out, "growth {}: {}", growth_figures(g), verdict_word(g, Paint(false)));
     }
     if !alerts_firing.is_empty() {
         let _ = writeln!(out, "FIRING: {}", alerts_firing.join(", "));
@@ -314,20 +337,22 @@ mod tests {
         report.end = WatchEnd::Interrupted;
         report.exit_code = None;
         if let Some(g) = report.growth.as_mut() {
-            g.growing = false;
             g.low_bytes_per_hour = -g.bytes_per_hour;
+            g.warmup = None;
+            *g = g.clone().with_verdict(5e6);
         }
         let out = text(&report, false);
         assert!(out.contains("  End:    interrupted (Ctrl-C)\n"), "{out}");
         assert!(out.contains("Figures (the process):"), "{out}");
-        assert!(out.contains("Memory growth: no significant growth: +8.52 GiB/h [-8.52, 8.70] 95% over"), "{out}");
+        assert!(out.contains("Memory growth: +8.52 GiB/h [-8.52, 8.70] 95% over 25.00 s (rss, 26 samples): not enough data\n    RSS over 25 s after the warm-up resolves only ±"), "{out}");
+        assert!(!out.contains("warm-up excluded"), "{out}");
         assert!(!out.contains("Alerts") && !out.contains("Events") && !out.contains("Notes"), "{out}");
         assert!(out.ends_with("of one core\n"), "{out:?}");
         report.growth = None;
         report.series.clear();
         report.end = WatchEnd::Duration;
         let out = text(&report, false);
-        assert!(out.contains("not estimated (too few samples)") && out.contains("no sample was taken"), "{out}");
+        assert!(out.contains("not enough data: too few samples") && out.contains("no sample was taken"), "{out}");
         assert!(out.contains("--duration elapsed"), "{out}");
     }
 
