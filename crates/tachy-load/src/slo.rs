@@ -135,7 +135,7 @@ impl Slo {
         };
         let limit = match metric {
             Metric::Percentile(_) | Metric::Mean | Metric::Min | Metric::Max => {
-                parse_latency_ms(value).map_err(|reason| err(reason))?
+                parse_latency_ms(value).map_err(&err)?
             }
             Metric::Errors | Metric::Timeouts | Metric::DroppedShare => {
                 let v = value.strip_suffix('%').ok_or_else(|| err("a rate limit is a percentage such as 1%"))?;
