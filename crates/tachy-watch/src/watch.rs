@@ -191,7 +191,13 @@ fn wait_for_exec(pid: u32, program: &str) {
     }
 }
 
-fn spawn_on_alert(cmd: &str, e: &AlertEvent, pid: u32) {
+/// How long `--on-alert` hooks still running when the watch ends get to finish before their
+/// process groups are stopped (a hook must not outlive tachy and hold its output open).
+const HOOK_GRACE: Duration = Duration::from_secs(5);
+
+/// Starts an `--on-alert` hook in its own process group; it is reaped by [`reap_hooks`].
+fn spawn_on_alert(cmd: &str, e: &AlertEvent, pid: u32, hooks: &mut Vec<Child>) {
+    use std::os::unix::process::CommandExt;
     let child = Command::new("sh")
         .arg("-c")
         .arg(cmd)
@@ -209,12 +215,37 @@ fn spawn_on_alert(cmd: &str, e: &AlertEvent, pid: u32) {
         .env("TACHY_ALERT_TIME", &e.time)
         .env("TACHY_PID", pid.to_string())
         .stdin(Stdio::null())
+        .process_group(0)
         .spawn();
-    // Reaped on a thread so a slow hook never delays sampling.
-    if let Ok(mut c) = child {
-        let _ = std::thread::Builder::new().name("tachy-on-alert".into()).spawn(move || {
-            let _ = c.wait();
-        });
+    if let Ok(c) = child {
+        hooks.push(c);
+    }
+}
+
+/// Reaps the hooks that ended; with `until`, waits for the others until then and stops the
+/// rest (SIGTERM to the group, SIGKILL after a moment).
+fn reap_hooks(hooks: &mut Vec<Child>, until: Option<Instant>) {
+    hooks.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+    let Some(until) = until else { return };
+    while !hooks.is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+        hooks.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+    }
+    for signal in [libc::SIGTERM, libc::SIGKILL] {
+        if hooks.is_empty() {
+            return;
+        }
+        for c in hooks.iter() {
+            // SAFETY: kill(2) on the process group of a hook we started and have not reaped.
+            unsafe {
+                libc::kill(-(c.id() as libc::pid_t), signal);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while !hooks.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            hooks.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+        }
     }
 }
 
@@ -226,6 +257,14 @@ pub fn run(
 ) -> Result<WatchReport, WatchError> {
     if settings.interval < Duration::from_millis(10) {
         return Err(WatchError::InvalidSetting("--interval must be at least 10ms".into()));
+    }
+    if settings.duration.is_some_and(|d| d.is_zero()) {
+        return Err(WatchError::InvalidSetting("--duration must be above 0 (e.g. 10m)".into()));
+    }
+    if settings.growth_window.is_some_and(|w| w < settings.interval * 2) {
+        return Err(WatchError::InvalidSetting(
+            "--growth-window must hold at least two samples (at least twice --interval)".into(),
+        ));
     }
     let exporter = settings.prometheus.as_deref().map(Exporter::start).transpose()?;
     let mut child: Option<Child> = None;
@@ -285,6 +324,7 @@ pub fn run(
     let mut running: BTreeMap<&'static str, Running> = BTreeMap::new();
     let mut timeline: Vec<TimelinePoint> = Vec::new();
     let mut events = Vec::new();
+    let mut hooks: Vec<Child> = Vec::new();
     let mut unavailable: BTreeSet<String> = BTreeSet::new();
     let mut last_growth = None;
     let mut samples = 0u64;
@@ -410,7 +450,7 @@ pub fn run(
         });
         for e in alerts.observe(&sample) {
             if let Some(cmd) = &settings.on_alert {
-                spawn_on_alert(cmd, &e, root);
+                spawn_on_alert(cmd, &e, root, &mut hooks);
             }
             observer.event(&e);
             events.push(e);
@@ -420,6 +460,7 @@ pub fn run(
             x.update(&sample, &alerts.states());
         }
         observer.sample(&sample, &firing);
+        reap_hooks(&mut hooks, None);
         samples += 1;
         if settings.duration.is_some_and(|d| started.elapsed() >= d) {
             break WatchEnd::Duration;
@@ -440,6 +481,7 @@ pub fn run(
         }
     };
     let duration = started.elapsed().as_secs_f64();
+    reap_hooks(&mut hooks, Some(Instant::now() + if should_stop() { Duration::ZERO } else { HOOK_GRACE }));
     // The report's estimate covers every sample (the loop fits at most once a second).
     if let Some(g) = growth::fit(window.make_contiguous(), "rss", settings.growth_threshold) {
         last_growth = Some(g);

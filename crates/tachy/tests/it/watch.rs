@@ -667,3 +667,28 @@ fn denied_proc_files_are_marked_unavailable() {
     assert!(unavailable.iter().any(|u| u.contains("permission denied")), "{unavailable:?}");
     assert!(r["series"]["rss_bytes"]["max"].as_f64().unwrap() > 0.0, "RSS still sampled: {r}");
 }
+
+#[test]
+fn on_alert_hooks_never_outlive_the_watch() {
+    // A hook slower than the watch: tachy gives it a moment, then stops its process group, so
+    // nothing is left holding tachy's output open (`tachy watch ... | tee log` ends).
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("hook.pid");
+    let hook = format!("echo $$ > {}; exec sleep 60", sh_quote(&pid_file));
+    let out = watch(&["-d", "1s", "-i", "100ms", "--alert", "rss>1B", "--on-alert", &hook, "--", "sleep", "5"]);
+    assert!(matches!(out.status.code(), Some(1)), "an alert fired: {}", stderr(&out));
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    let gone = (0..100).any(|_| {
+        // SAFETY: signal 0 only checks that the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        if alive {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        !alive
+    });
+    assert!(gone, "the hook {pid} outlived tachy watch");
+    // Zero durations are refused.
+    let out = watch(&["-d", "0s", "--", "sleep", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--duration must be above 0"), "{}", stderr(&out));
+}
