@@ -42,11 +42,12 @@ pub struct TachyConfig {
 #[serde(deny_unknown_fields)]
 pub struct CheckOptions {
     /// Folder of the measurement history, one JSON-lines file per budget
-    /// (default `.tachy/history`, relative to the config file).
+    /// (default `.tachy/history`, relative to the config file and inside its folder, or
+    /// absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
-    /// Folder of saved baselines: bench results, profiles and lint findings
-    /// (default `.tachy/baselines`, relative to the config file).
+    /// Folder of saved bench baselines (default `.tachy/baselines`, relative to the config
+    /// file and inside its folder, or absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baselines: Option<String>,
     /// Longest time one budget may run before it is stopped and reported as an error
@@ -171,7 +172,8 @@ pub struct BenchBudget {
     /// Limit on each command's median time, e.g. `"150ms"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_median: Option<String>,
-    /// Name of the saved baseline to compare with (saved by the first run when missing).
+    /// Name of the saved baseline to compare with (saved by the first run when missing):
+    /// letters, digits, `-`, `_` and `.`, stored as `NAME.json` in the baselines folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Largest accepted slowdown against the baseline, e.g. `"5%"` (default `5%` when a
@@ -193,7 +195,8 @@ pub struct LoadBudget {
     /// The URL to load (unless a scenario gives requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// A `tachy load` scenario file (TOML), relative to the config file.
+    /// A `tachy load` scenario file (TOML), relative to the config file and inside its folder
+    /// (or absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
     /// Concurrent connections (default 10).
@@ -300,8 +303,9 @@ pub struct ProfileBudget {
     /// making the budget an error (default false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_missing: bool,
-    /// A saved profile (`tachy profile -o`) to diff against, relative to the config file;
-    /// missing, it is written by this run.
+    /// A saved profile (`tachy profile -o`) to diff against, relative to the config file and
+    /// inside its folder (or absolute); missing, it is written by this run. An existing file
+    /// that is not a tachy profile is never replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Largest accepted growth of any function's inclusive share against the baseline, in
@@ -354,7 +358,8 @@ pub struct LintBudget {
     /// What this budget guards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Files or folders to lint, relative to the config file (default `["."]`).
+    /// Files or folders to lint, relative to the config file and inside its folder, or
+    /// absolute (default `["."]`).
     #[serde(default)]
     pub paths: Vec<String>,
     /// Rules to select (codes or prefixes), as `tachy lint --select`.
@@ -363,8 +368,10 @@ pub struct LintBudget {
     /// Most findings accepted (default 0 unless a baseline is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_findings: Option<u64>,
-    /// A saved set of findings (lint JSON), relative to the config file: only findings not in
-    /// it count as new, and new findings fail. Missing, it is written by this run.
+    /// A saved set of findings (lint JSON), relative to the config file and inside its folder
+    /// (or absolute): only findings not in it count as new, and new findings fail. Missing, it
+    /// is written by this run. An existing file that is not a tachy lint report is never
+    /// replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Longest time the budget may run, e.g. `"5m"`.
@@ -427,6 +434,17 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
     let root = root.canonicalize().unwrap_or(root);
     check_paths(&config, &root).map_err(|(key, message)| invalid(locate(&text, pyproject, key, message)))?;
     Ok(LoadedConfig { path: path.to_path_buf(), root, config })
+}
+
+/// Whether `text` is valid TOML (any content); the error is `line:col: what is wrong`.
+pub fn check_toml(text: &str) -> Result<(), String> {
+    match toml::Deserializer::parse(text) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (location, _, message) = toml_failure(text, &e, String::new());
+            Err(location.map(|l| format!("{l}: {message}")).unwrap_or(message))
+        }
+    }
 }
 
 /// A parse failure: `line:col` when known, the dotted key, and what is wrong.

@@ -450,9 +450,7 @@ fn measure(
                 ctx,
                 profile_baseline.as_deref(),
                 result_path,
-                "a tachy profile",
-                "baseline profile",
-                "tachy-profile/",
+                &BaselineKind { what: "a tachy profile", label: "baseline profile", schema: "tachy-profile/" },
                 notes,
                 |r| match r {
                     AnyResult::Profile(p) => Ok(p),
@@ -477,9 +475,7 @@ fn measure(
                 ctx,
                 lint_baseline.as_deref(),
                 result_path,
-                "a tachy lint report",
-                "lint baseline",
-                "tachy-lint/",
+                &BaselineKind { what: "a tachy lint report", label: "lint baseline", schema: "tachy-lint/" },
                 notes,
                 |r| match r {
                     AnyResult::Lint(r) => Ok(r),
@@ -492,6 +488,16 @@ fn measure(
     Ok(ev)
 }
 
+/// What a baseline is, for messages and for [`save_baseline`].
+struct BaselineKind {
+    /// `a tachy profile`.
+    what: &'static str,
+    /// `baseline profile`.
+    label: &'static str,
+    /// The schema prefix of the files it may replace: `tachy-profile/`.
+    schema: &'static str,
+}
+
 /// The saved baseline at `path`, read by its schema (another kind or an unknown version is
 /// refused); when it is missing or `--update-baselines` was given, this run's result is saved
 /// there instead (with a note) and there is nothing to compare with.
@@ -499,9 +505,7 @@ fn baseline<T>(
     ctx: &Ctx<'_>,
     path: Option<&Path>,
     result_path: &Path,
-    what: &str,
-    label: &str,
-    schema_prefix: &str,
+    kind: &BaselineKind,
     notes: &mut Vec<String>,
     extract: impl FnOnce(AnyResult) -> Result<T, &'static str>,
 ) -> Result<Option<T>, Failure> {
@@ -511,10 +515,10 @@ fn baseline<T>(
             tachy_report::results::load(path).map_err(|e| Failure::new(format!("baseline {}: {e}", path.display())))?;
         return extract(saved)
             .map(Some)
-            .map_err(|kind| Failure::new(format!("baseline {} is a {kind} result, not {what}", path.display())));
+            .map_err(|k| Failure::new(format!("baseline {} is a {k} result, not {}", path.display(), kind.what)));
     }
-    save_baseline(result_path, path, schema_prefix)?;
-    notes.push(format!("{label} saved to {}", path.display()));
+    save_baseline(result_path, path, kind.schema)?;
+    notes.push(format!("{} saved to {}", kind.label, path.display()));
     Ok(None)
 }
 
