@@ -946,54 +946,44 @@ pub fn confine(root: &Path, value: &str) -> Result<PathBuf, String> {
             to.display()
         )
     };
-    let mut depth = 0usize;
-    let mut lexical = root.to_path_buf();
+    // Walked the way the kernel does: each existing part resolved (symbolic links followed,
+    // `..` taken from where a link led), the parts that do not exist yet by their names.
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut at = real_root.clone();
+    let mut exists = true;
     for c in written.components() {
         match c {
-            Component::ParentDir if depth == 0 => {
-                lexical.pop();
-                return Err(outside(&lexical));
-            }
             Component::ParentDir => {
-                depth -= 1;
-                lexical.pop();
+                at.pop();
             }
             Component::Normal(n) => {
-                depth += 1;
-                lexical.push(n);
+                at.push(n);
+                if !exists {
+                    continue;
+                }
+                match std::fs::symlink_metadata(&at) {
+                    Err(_) => exists = false,
+                    Ok(meta) => match at.canonicalize() {
+                        Ok(real) => at = real,
+                        Err(_) if meta.file_type().is_symlink() => {
+                            let to = std::fs::read_link(&at).unwrap_or_default();
+                            return Err(format!(
+                                "{value:?} goes through the symbolic link {} to {}, which does not exist; tachy does not write through it",
+                                at.display(),
+                                to.display()
+                            ));
+                        }
+                        Err(_) => exists = false,
+                    },
+                }
             }
             _ => {}
         }
     }
-    // Symbolic links: the deepest part that exists is resolved; the rest is created inside it.
-    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut existing = lexical.as_path();
-    loop {
-        if let Ok(meta) = std::fs::symlink_metadata(existing) {
-            match existing.canonicalize() {
-                Ok(real) => {
-                    if !real.starts_with(&real_root) {
-                        return Err(outside(&real));
-                    }
-                }
-                Err(_) if meta.file_type().is_symlink() => {
-                    let to = std::fs::read_link(existing).unwrap_or_default();
-                    return Err(format!(
-                        "{value:?} goes through the symbolic link {} to {}, which does not exist; tachy does not write through it",
-                        existing.display(),
-                        to.display()
-                    ));
-                }
-                Err(_) => {}
-            }
-            break;
-        }
-        match existing.parent() {
-            Some(p) => existing = p,
-            None => break,
-        }
+    if !at.starts_with(&real_root) {
+        return Err(outside(&at));
     }
-    Ok(lexical)
+    Ok(root.join(written))
 }
 
 /// Whether tachy may replace (or append to) the file at `path` with a tachy result whose
@@ -1009,8 +999,9 @@ pub fn replaceable(path: &Path, schema_prefix: &str) -> Result<(), String> {
     };
     let refuse = |what: &str| {
         Err(format!(
-            "refusing to replace {}: {what}, not a tachy result of the kind {schema_prefix}N; remove it or name another file",
-            path.display()
+            "refusing to replace {}: {what}, not a tachy result{}; remove it or name another file",
+            path.display(),
+            if schema_prefix.ends_with('/') { format!(" of the kind {schema_prefix}N") } else { String::new() }
         ))
     };
     if !meta.is_file() {
@@ -1233,6 +1224,11 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("gone/x.json"), root.join("dangling.json")).unwrap();
         let e = load_err(&format!("{lint}baseline = \"dangling.json\"\n"));
         assert!(e.contains("symbolic link") && e.contains("does not exist"), "{e}");
+        // `..` after a link is taken from where the link led, as the kernel does.
+        std::fs::create_dir_all(dir.path().join("elsewhere/deep")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere/deep"), root.join("deeplink")).unwrap();
+        let e = load_err(&format!("{lint}baseline = \"deeplink/../x.json\"\n"));
+        assert!(e.contains("outside") && e.contains("elsewhere/x.json"), "{e}");
         // The default folders too: `.tachy` linked out of the project.
         std::os::unix::fs::symlink(dir.path(), root.join(".tachy")).unwrap();
         let e = load_err(lint);
@@ -1242,7 +1238,7 @@ mod tests {
         std::fs::write(
             root.join("tachy.toml"),
             format!(
-                "[check]\nhistory = \"sub/../h\"\nbaselines = \"{}\"\n{lint}baseline = \"sub/l.json\"\n",
+                "[check]\nhistory = \"../proj/sub/../h\"\nbaselines = \"{}\"\n{lint}baseline = \"sub/l.json\"\n",
                 dir.path().join("shared").display()
             ),
         )

@@ -200,9 +200,10 @@ fn run_budget(
     let started = Instant::now();
     let result_path = ctx.results_dir.join(format!("{name}.json"));
     let mut notes = Vec::new();
-    // The previous run's result goes; a file that is not one (a results folder given with
-    // --results-dir that holds other files) is never removed.
-    let outcome = match crate::config::replaceable(&result_path, &format!("tachy-{}/", budget.kind())) {
+    // The previous run's result goes (whatever its kind: the budget may have changed kind); a
+    // file that is not a tachy result (a results folder given with --results-dir that holds
+    // other files) is never removed.
+    let outcome = match crate::config::replaceable(&result_path, "tachy-") {
         Ok(()) => {
             let _ = std::fs::remove_file(&result_path);
             measure(ctx, name, budget, &result_path, exec, on_event, &mut notes)

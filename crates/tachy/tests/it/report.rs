@@ -247,7 +247,7 @@ fn a_check_report_embeds_only_result_files_under_its_folder() {
     for (name, why) in [
         ("climbs", "../other-project/secret.json is outside the folder of the check report (ci)"),
         ("absolute", "is outside the folder of the check report (ci)"),
-        ("notes", "not valid JSON"),
+        ("notes", "results/notes.json: not valid JSON"),
     ] {
         assert!(html.contains(&format!("<li>{name}: ")) && html.contains(why), "{name} in the page:\n{html}");
         assert!(

@@ -177,7 +177,9 @@ pub(crate) fn section(ctx: &mut Ctx<'_>, out: &mut String, r: &CheckReport, sour
                     ctx.section_judged(out, &label, &result, depth + 1, Some((&b.name, verdict(b.verdict))));
                     continue;
                 }
-                Err(e) => e.to_string(),
+                // An I/O error names the file already.
+                Err(e @ crate::results::ResultError::Io { .. }) => e.to_string(),
+                Err(e) => format!("{file}: {e}"),
             }
         };
         ctx.warn(format!("{source}: budget {}: result file not shown: {why}", b.name));

@@ -369,7 +369,7 @@ fn result_files_outside_the_check_reports_folder_are_refused_and_reported() {
     assert!(!loaded.borrow().iter().any(|p| p.ends_with("elsewhere/load.json")), "the file outside was read");
     assert!(page.html.contains("Result files not shown"), "{}", page.html);
     assert!(page.html.contains("api-latency: ../elsewhere/load.json is outside the folder of the check report (out)"));
-    assert!(page.html.contains("startup: no &quot;schema&quot; field: not a tachy result file"));
+    assert!(page.html.contains("startup: notes.json: no &quot;schema&quot; field: not a tachy result file"));
     assert!(page.html.contains("server: bench.json is a bench result, not the load result of this budget"));
     assert_eq!(page.warnings.len(), 3, "{:?}", page.warnings);
     assert!(page.warnings[0].starts_with("out/check.json: budget api-latency: result file not shown: "));
