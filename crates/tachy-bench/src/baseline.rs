@@ -52,9 +52,35 @@ pub fn path_for(dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
     Ok(dir.join(format!("{name}.json")))
 }
 
-/// Saves a report as the baseline `name` in `dir`, atomically. Returns the file written.
-pub fn save(report: &BenchReport, dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
+/// Checks that the baseline `name` in `dir` may be written: a valid name, and nothing there
+/// yet, an empty file, or a benchmark result (tachy, hyperfine or pytest-benchmark JSON).
+/// Another program's file is never replaced. Returns the file.
+pub fn check_save(dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
     let path = path_for(dir, name)?;
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(_) => return Ok(path),
+    };
+    let why = if !meta.is_file() {
+        "it is not a regular file".to_string()
+    } else if meta.len() == 0 {
+        return Ok(path);
+    } else {
+        match load(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) => format!("it is not a benchmark result ({e})"),
+        }
+    };
+    Err(BenchError::InvalidSetting(format!(
+        "refusing to replace {} with baseline '{name}': {why}; remove it or choose another baseline name",
+        path.display()
+    )))
+}
+
+/// Saves a report as the baseline `name` in `dir`, atomically. Returns the file written.
+/// An existing file that is not a benchmark result is refused ([`check_save`]).
+pub fn save(report: &BenchReport, dir: &Path, name: &str) -> Result<PathBuf, BenchError> {
+    let path = check_save(dir, name)?;
     std::fs::create_dir_all(dir).map_err(|e| BenchError::Io {
         action: "create",
         path: dir.to_path_buf(),
@@ -374,6 +400,24 @@ mod tests {
         assert_eq!(l.results[0].times, report.results[0].times);
         assert!(matches!(load_named(dir.path(), "other"), Err(BenchError::BaselineNotFound { .. })));
         assert!(path_for(dir.path(), "../evil").is_err());
+    }
+
+    #[test]
+    fn saving_never_replaces_a_file_that_is_not_a_benchmark_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let report =
+            crate::analysis::report(vec![result("a", 0.1, 10)], &Default::default(), Default::default(), false);
+        std::fs::write(dir.path().join("notes.json"), "precious notes").unwrap();
+        let e = save(&report, dir.path(), "notes").unwrap_err().to_string();
+        assert!(e.starts_with("refusing to replace ") && e.contains("notes.json"), "{e}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("notes.json")).unwrap(), "precious notes");
+        std::fs::write(dir.path().join("prof.json"), r#"{"schema": "tachy-profile/1"}"#).unwrap();
+        assert!(check_save(dir.path(), "prof").is_err(), "another kind of tachy result");
+        // A benchmark result (this one, or an empty file) is replaced.
+        save(&report, dir.path(), "main").unwrap();
+        save(&report, dir.path(), "main").unwrap();
+        std::fs::write(dir.path().join("empty.json"), "").unwrap();
+        save(&report, dir.path(), "empty").unwrap();
     }
 
     #[test]

@@ -42,11 +42,12 @@ pub struct TachyConfig {
 #[serde(deny_unknown_fields)]
 pub struct CheckOptions {
     /// Folder of the measurement history, one JSON-lines file per budget
-    /// (default `.tachy/history`, relative to the config file).
+    /// (default `.tachy/history`, relative to the config file and inside its folder, or
+    /// absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
-    /// Folder of saved baselines: bench results, profiles and lint findings
-    /// (default `.tachy/baselines`, relative to the config file).
+    /// Folder of saved bench baselines (default `.tachy/baselines`, relative to the config
+    /// file and inside its folder, or absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baselines: Option<String>,
     /// Longest time one budget may run before it is stopped and reported as an error
@@ -171,7 +172,8 @@ pub struct BenchBudget {
     /// Limit on each command's median time, e.g. `"150ms"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_median: Option<String>,
-    /// Name of the saved baseline to compare with (saved by the first run when missing).
+    /// Name of the saved baseline to compare with (saved by the first run when missing):
+    /// letters, digits, `-`, `_` and `.`, stored as `NAME.json` in the baselines folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Largest accepted slowdown against the baseline, e.g. `"5%"` (default `5%` when a
@@ -193,7 +195,8 @@ pub struct LoadBudget {
     /// The URL to load (unless a scenario gives requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// A `tachy load` scenario file (TOML), relative to the config file.
+    /// A `tachy load` scenario file (TOML), relative to the config file and inside its folder
+    /// (or absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
     /// Concurrent connections (default 10).
@@ -300,8 +303,9 @@ pub struct ProfileBudget {
     /// making the budget an error (default false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_missing: bool,
-    /// A saved profile (`tachy profile -o`) to diff against, relative to the config file;
-    /// missing, it is written by this run.
+    /// A saved profile (`tachy profile -o`) to diff against, relative to the config file and
+    /// inside its folder (or absolute); missing, it is written by this run. An existing file
+    /// that is not a tachy profile is never replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Largest accepted growth of any function's inclusive share against the baseline, in
@@ -356,7 +360,8 @@ pub struct LintBudget {
     /// What this budget guards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Files or folders to lint, relative to the config file (default `["."]`).
+    /// Files or folders to lint, relative to the config file and inside its folder, or
+    /// absolute (default `["."]`).
     #[serde(default)]
     pub paths: Vec<String>,
     /// Rules to select (codes or prefixes), as `tachy lint --select`.
@@ -365,8 +370,10 @@ pub struct LintBudget {
     /// Most findings accepted (default 0 unless a baseline is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_findings: Option<u64>,
-    /// A saved set of findings (lint JSON), relative to the config file: only findings not in
-    /// it count as new, and new findings fail. Missing, it is written by this run.
+    /// A saved set of findings (lint JSON), relative to the config file and inside its folder
+    /// (or absolute): only findings not in it count as new, and new findings fail. Missing, it
+    /// is written by this run. An existing file that is not a tachy lint report is never
+    /// replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
     /// Longest time the budget may run, e.g. `"5m"`.
@@ -411,21 +418,35 @@ pub fn discover(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and validates a config file (`pyproject.toml` reads `[tool.tachy]`; any other name
-/// is read whole).
+/// is read whole). Every path the config names is then checked against the project folder
+/// (see [`confine`]).
 pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { path: path.to_path_buf(), source: e })?;
     let pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
-    let config = parse(&text, pyproject).map_err(|(location, key, message)| ConfigError::Invalid {
+    let invalid = |(location, key, message): ParseFailure| ConfigError::Invalid {
         path: path.to_path_buf(),
         location,
         key,
         message,
-    })?;
+    };
+    let config = parse(&text, pyproject).map_err(invalid)?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
     // Absolute, so result files named in reports stay valid from any folder.
     let root = root.canonicalize().unwrap_or(root);
+    check_paths(&config, &root).map_err(|(key, message)| invalid(locate(&text, pyproject, key, message)))?;
     Ok(LoadedConfig { path: path.to_path_buf(), root, config })
+}
+
+/// Whether `text` is valid TOML (any content); the error is `line:col: what is wrong`.
+pub fn check_toml(text: &str) -> Result<(), String> {
+    match toml::Deserializer::parse(text) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (location, _, message) = toml_failure(text, &e, String::new());
+            Err(location.map(|l| format!("{l}: {message}")).unwrap_or(message))
+        }
+    }
 }
 
 /// A parse failure: `line:col` when known, the dotted key, and what is wrong.
@@ -433,7 +454,6 @@ type ParseFailure = (Option<String>, String, String);
 
 /// Parses the text of a config file and validates every value.
 pub fn parse(text: &str, pyproject: bool) -> Result<TachyConfig, ParseFailure> {
-    let prefix = if pyproject { "tool.tachy" } else { "" };
     let config: TachyConfig = if pyproject {
         #[derive(Deserialize)]
         struct Py {
@@ -445,17 +465,21 @@ pub fn parse(text: &str, pyproject: bool) -> Result<TachyConfig, ParseFailure> {
             #[serde(default)]
             tachy: Option<TachyConfig>,
         }
-        let py: Py = de(text)?;
+        let py: Py = de(text).map_err(|f| refine(text, pyproject, f))?;
         py.tool.and_then(|t| t.tachy).unwrap_or_default()
     } else {
-        de(text)?
+        de(text).map_err(|f| refine(text, pyproject, f))?
     };
-    validate(&config).map_err(|(key, message)| {
-        let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        let location = find_key_line(text, &full).map(|l| l.to_string());
-        (location, full, message)
-    })?;
+    validate(&config).map_err(|(key, message)| locate(text, pyproject, key, message))?;
     Ok(config)
+}
+
+/// A failure of [`validate`] or [`check_paths`] (a key relative to the tachy table) with the
+/// full key and the `line:col` of its value.
+fn locate(text: &str, pyproject: bool, key: String, message: String) -> ParseFailure {
+    let full = if pyproject { format!("tool.tachy.{key}") } else { key };
+    let location = find_key(text, &full).map(|(l, c)| format!("{l}:{c}"));
+    (location, full, message)
 }
 
 fn de<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseFailure> {
@@ -465,6 +489,152 @@ fn de<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseFailure> {
         let inner = e.into_inner();
         toml_failure(text, &inner, if key == "." { String::new() } else { key })
     })
+}
+
+/// Makes a serde failure point at its value. A budget is an internally tagged enum, which
+/// serde reads through a buffer that loses the position and the key of a wrong value inside
+/// it: the budget is read again as its kind's own table, which keeps both. Failures still
+/// without a useful position are placed at their key's line.
+fn refine(text: &str, pyproject: bool, failure: ParseFailure) -> ParseFailure {
+    let (location, key, message) = failure;
+    let budgets = if pyproject { "tool.tachy.budget." } else { "budget." };
+    let refined = key
+        .strip_prefix(budgets)
+        .filter(|name| !name.is_empty() && !name.contains(['.', '[']))
+        .and_then(|name| diagnose_budget(text, pyproject, name));
+    let (location, key, message) = refined.unwrap_or((location, key, message));
+    // `unknown field `x``: the position of the table is less useful than the line of `x`.
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next())
+        .and_then(|field| find_key(text, &format!("{key}.{field}")));
+    let location = match (unknown, location) {
+        (Some((l, c)), _) => Some(format!("{l}:{c}")),
+        (None, Some(l)) if l != "1:1" => Some(l),
+        // 1:1 is where serde puts what it could not place: the key's own line says more.
+        (None, l) => find_key(text, &key).map(|(l, c)| format!("{l}:{c}")).or(l),
+    };
+    (location, key, humanize(&message))
+}
+
+/// Reads budget `name` again as the table of its kind ([`BenchBudget`], ...), to find the key
+/// and position of what is wrong. `None` when that read does not fail either.
+fn diagnose_budget(text: &str, pyproject: bool, name: &str) -> Option<ParseFailure> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let mut table = &doc;
+    if pyproject {
+        table = table.get("tool")?.as_table()?.get("tachy")?.as_table()?;
+    }
+    let budget = table.get("budget")?.as_table()?.get(name)?.as_table()?;
+    let kind = budget.get("kind")?.as_str()?;
+    let path: &[&str] = if pyproject { &["tool", "tachy", "budget"] } else { &["budget"] };
+    match kind {
+        "bench" => probe::<BenchBudget>(text, path, name),
+        "load" => probe::<LoadBudget>(text, path, name),
+        "mem" => probe::<MemBudget>(text, path, name),
+        "profile" => probe::<ProfileBudget>(text, path, name),
+        "watch" => probe::<WatchBudget>(text, path, name),
+        "lint" => probe::<LintBudget>(text, path, name),
+        _ => None,
+    }
+}
+
+fn probe<T: serde::de::DeserializeOwned>(text: &str, path: &[&str], name: &str) -> Option<ParseFailure> {
+    let deserializer = toml::Deserializer::parse(text).ok()?;
+    let mut track = serde_path_to_error::Track::new();
+    let seed = probe::Descend::<T> { path, name, kind: std::marker::PhantomData };
+    let err =
+        serde::de::DeserializeSeed::deserialize(seed, serde_path_to_error::Deserializer::new(deserializer, &mut track))
+            .err()?;
+    let key = track.path().to_string();
+    Some(toml_failure(text, &err, key))
+}
+
+/// The seeds behind [`diagnose_budget`]: down the tables of `path` to the budget `name`, read
+/// without its `kind` key as `T`; everything else is skipped.
+mod probe {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::value::{MapAccessDeserializer, StringDeserializer};
+    use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    pub(super) struct Descend<'a, T> {
+        pub(super) path: &'a [&'a str],
+        pub(super) name: &'a str,
+        pub(super) kind: PhantomData<T>,
+    }
+
+    impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Descend<'_, T> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for Descend<'_, T> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a table")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let (want, rest) = match self.path.split_first() {
+                Some((first, rest)) => (*first, Some(rest)),
+                None => (self.name, None),
+            };
+            while let Some(key) = map.next_key::<String>()? {
+                if key != want {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                match rest {
+                    Some(path) => map.next_value_seed(Descend::<T> { path, name: self.name, kind: PhantomData })?,
+                    None => map.next_value_seed(WithoutKind::<T>(PhantomData))?,
+                }
+            }
+            Ok(())
+        }
+    }
+
+    struct WithoutKind<T>(PhantomData<T>);
+
+    impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for WithoutKind<T> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for WithoutKind<T> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a budget table")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            T::deserialize(MapAccessDeserializer::new(SkipKind(map))).map(|_| ())
+        }
+    }
+
+    /// The entries of a budget table except `kind` (the tag of the enum).
+    struct SkipKind<A>(A);
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkipKind<A> {
+        type Error = A::Error;
+        fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+            loop {
+                match self.0.next_key::<String>()? {
+                    None => return Ok(None),
+                    Some(k) if k == "kind" => {
+                        self.0.next_value::<IgnoredAny>()?;
+                    }
+                    Some(k) => return seed.deserialize(StringDeserializer::<A::Error>::new(k)).map(Some),
+                }
+            }
+        }
+        fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+            self.0.next_value_seed(seed)
+        }
+    }
 }
 
 fn toml_failure(text: &str, e: &toml::de::Error, key: String) -> ParseFailure {
@@ -483,29 +653,70 @@ fn toml_failure(text: &str, e: &toml::de::Error, key: String) -> ParseFailure {
     (location, key, message)
 }
 
-/// The line of the table or key a dotted path most likely refers to (for values whose errors
-/// come from validation, after serde).
-fn find_key_line(text: &str, key: &str) -> Option<usize> {
+/// Says serde's type errors the way the config is written: `invalid type: string "ten",
+/// expected u64` becomes `expected a whole number (0 or more), found the string "ten"`.
+fn humanize(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) else {
+        return message.to_string();
+    };
+    let Some((found, expected)) = rest.split_once(", expected ") else { return message.to_string() };
+    let expected = match expected.trim() {
+        "u64" | "u32" | "usize" => "a whole number (0 or more)",
+        "i64" | "i32" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "a list, e.g. [\"...\"]",
+        "a string" => "a string in quotes",
+        "a map" | "struct" => "a table",
+        "variant identifier" => "a budget kind: \"bench\", \"load\", \"mem\", \"profile\", \"watch\" or \"lint\"",
+        "internally tagged enum Budget" => "a budget table with a `kind`",
+        e if e.starts_with("struct ") || e.starts_with("a map") => "a table",
+        e => e,
+    };
+    let found = found.replace('`', "");
+    let found = if let Some(s) = found.strip_prefix("string ") {
+        format!("the string {s}")
+    } else if let Some(n) = found.strip_prefix("integer ") {
+        format!("the number {n}")
+    } else if let Some(n) = found.strip_prefix("floating point ") {
+        format!("the number {n}")
+    } else if found == "sequence" {
+        "a list".into()
+    } else if found == "map" {
+        "a table".into()
+    } else {
+        found
+    };
+    format!("expected {expected}, found {found}")
+}
+
+/// The `(line, col)` of the value of a dotted key (or of its table header, or of the last
+/// table that is a prefix of it), for failures found after serde.
+fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
     let parts: Vec<&str> = key.split('.').collect();
-    // The deepest table header that is a prefix of the key, then the last key inside it.
+    let lines: Vec<&str> = text.lines().collect();
+    // The deepest table header that is a prefix of the key, then the key inside it.
     for n in (1..=parts.len()).rev() {
         let header = format!("[{}]", parts[..n].join("."));
-        if let Some(start) = text.lines().position(|l| l.trim() == header) {
-            if n == parts.len() {
-                return Some(start + 1);
-            }
-            let last = parts[parts.len() - 1].split('[').next().unwrap_or_default();
-            for (i, l) in text.lines().enumerate().skip(start + 1) {
-                let t = l.trim_start();
-                if t.starts_with('[') {
-                    break;
-                }
-                if t.starts_with(last) && t[last.len()..].trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
-            }
-            return Some(start + 1);
+        let Some(start) = lines.iter().position(|l| l.trim() == header) else { continue };
+        let at_header = (start + 1, lines[start].len() - lines[start].trim_start().len() + 1);
+        if n == parts.len() {
+            return Some(at_header);
         }
+        let last = parts[n].split('[').next().unwrap_or_default();
+        for (i, l) in lines.iter().enumerate().skip(start + 1) {
+            let t = l.trim_start();
+            if t.starts_with('[') {
+                break;
+            }
+            if let Some(after) = t.strip_prefix(last)
+                && let Some(value) = after.trim_start().strip_prefix('=')
+            {
+                let col = l.len() - value.trim_start().len() + 1;
+                return Some((i + 1, l[..col - 1].chars().count() + 1));
+            }
+        }
+        return Some(at_header);
     }
     None
 }
@@ -556,6 +767,16 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
                     && m != "cpu"
                 {
                     return Err((key("metric"), format!("unknown metric {m:?}; accepted: \"wall\", \"cpu\"")));
+                }
+                if let Some(base) = &b.baseline
+                    && !baseline_name_ok(base)
+                {
+                    return Err((
+                        key("baseline"),
+                        format!(
+                            "{base:?} is not a baseline name: a bench baseline is a name (letters, digits, '-', '_' and '.', not first), saved as NAME.json in the baselines folder"
+                        ),
+                    ));
                 }
                 if b.max_regression.is_some() && b.baseline.is_none() {
                     return Err((key("max_regression"), "needs `baseline = \"NAME\"` to compare with".into()));
@@ -646,12 +867,196 @@ pub fn validate(config: &TachyConfig) -> Result<(), (String, String)> {
     Ok(())
 }
 
-fn url_scheme(u: &str) -> Result<(), String> {
-    if u.starts_with("http://") || u.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(format!("{u:?} is not an http:// or https:// URL"))
+/// Checks the URL of a load budget (or of `tachy init --url`): an `http://` or `https://` URL
+/// with a host.
+pub fn check_url(u: &str) -> Result<(), String> {
+    if !(u.starts_with("http://") || u.starts_with("https://")) {
+        return Err(format!("{u:?} is not an http:// or https:// URL"));
     }
+    match url::Url::parse(u) {
+        Ok(parsed) if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Ok(_) => Err(format!("{u:?} has no host; e.g. http://127.0.0.1:8000/")),
+        Err(e) => Err(format!("{u:?} is not a valid URL ({e}); e.g. http://127.0.0.1:8000/")),
+    }
+}
+
+fn url_scheme(u: &str) -> Result<(), String> {
+    check_url(u)
+}
+
+/// The folders `tachy check` uses when the config does not name them, relative to the root.
+pub const DEFAULT_HISTORY: &str = crate::history::DEFAULT_DIR;
+/// See [`DEFAULT_HISTORY`].
+pub const DEFAULT_BASELINES: &str = ".tachy/baselines";
+/// See [`DEFAULT_HISTORY`].
+pub const DEFAULT_RESULTS: &str = ".tachy/results";
+
+/// Checks every path the config names (and the default folders it does not name) against the
+/// project folder `root` with [`confine`]: the history and baselines folders, the baselines
+/// of profile and lint budgets, load scenarios and lint paths. Returns the key and what is
+/// wrong.
+pub fn check_paths(config: &TachyConfig, root: &Path) -> Result<(), (String, String)> {
+    let check = |key: String, value: &str| confine(root, value).map(|_| ()).map_err(|e| (key, e));
+    let folder = |key: &str, value: &Option<String>, default: &str| match value {
+        Some(v) => check(format!("check.{key}"), v),
+        None => confine(root, default)
+            .map(|_| ())
+            .map_err(|e| (format!("check.{key}"), format!("the default folder {e}; set `{key}` to another folder"))),
+    };
+    folder("history", &config.check.history, DEFAULT_HISTORY)?;
+    folder("baselines", &config.check.baselines, DEFAULT_BASELINES)?;
+    confine(root, DEFAULT_RESULTS)
+        .map_err(|e| ("check".to_string(), format!("the results folder {e}; give another with --results-dir")))?;
+    for (name, budget) in &config.budget {
+        let key = |k: &str| format!("budget.{name}.{k}");
+        match budget {
+            Budget::Profile(ProfileBudget { baseline: Some(b), .. })
+            | Budget::Lint(LintBudget { baseline: Some(b), .. }) => {
+                check(key("baseline"), b)?;
+            }
+            Budget::Load(LoadBudget { scenario: Some(s), .. }) => check(key("scenario"), s)?,
+            _ => {}
+        }
+        if let Budget::Lint(l) = budget {
+            for (i, p) in l.paths.iter().enumerate() {
+                check(format!("budget.{name}.paths[{i}]"), p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a path written in the config leads: a relative path is resolved from `root` (the
+/// config file's folder) and must stay inside it, after `..` and after every symbolic link
+/// on the way that exists; a dangling link is refused too, since writing through it would
+/// create its target. An absolute path is taken as written (the user chose the place); what
+/// tachy writes there is still guarded by [`replaceable`]. The error says why, starting with
+/// the path as written.
+pub fn confine(root: &Path, value: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    if value.is_empty() {
+        return Err("the path is empty".into());
+    }
+    let written = Path::new(value);
+    if written.is_absolute() {
+        return Ok(written.to_path_buf());
+    }
+    let outside = |to: &Path| {
+        format!(
+            "{value:?} leads outside the project folder {} (to {}); paths in the config are relative to its folder and must stay inside it (an absolute path is taken as written)",
+            root.display(),
+            to.display()
+        )
+    };
+    // Walked the way the kernel does: each existing part resolved (symbolic links followed,
+    // `..` taken from where a link led), the parts that do not exist yet by their names.
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut at = real_root.clone();
+    let mut exists = true;
+    for c in written.components() {
+        match c {
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::Normal(n) => {
+                at.push(n);
+                if !exists {
+                    continue;
+                }
+                match std::fs::symlink_metadata(&at) {
+                    Err(_) => exists = false,
+                    Ok(meta) => match at.canonicalize() {
+                        Ok(real) => at = real,
+                        Err(_) if meta.file_type().is_symlink() => {
+                            let to = std::fs::read_link(&at).unwrap_or_default();
+                            return Err(format!(
+                                "{value:?} goes through the symbolic link {} to {}, which does not exist; tachy does not write through it",
+                                at.display(),
+                                to.display()
+                            ));
+                        }
+                        Err(_) => exists = false,
+                    },
+                }
+            }
+            _ => {}
+        }
+    }
+    if !at.starts_with(&real_root) {
+        return Err(outside(&at));
+    }
+    Ok(root.join(written))
+}
+
+/// Whether tachy may replace (or append to) the file at `path` with a tachy result whose
+/// schema starts with `schema_prefix` (`tachy-profile/`, `tachy-lint/`, `tachy-history/`...):
+/// yes when nothing is there or the file is empty, or when its top-level `"schema"` is of that
+/// kind. Anything else (another program's file, a folder, a result of another kind) is
+/// refused, with the reason, so a config that names the wrong file never destroys it.
+pub fn replaceable(path: &Path, schema_prefix: &str) -> Result<(), String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot check {}: {e}", path.display())),
+    };
+    let refuse = |what: &str| {
+        Err(format!(
+            "refusing to replace {}: {what}, not a tachy result{}; remove it or name another file",
+            path.display(),
+            if schema_prefix.ends_with('/') { format!(" of the kind {schema_prefix}N") } else { String::new() }
+        ))
+    };
+    if !meta.is_file() {
+        return refuse("it is not a regular file");
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    // The schema is the first key tachy writes: the head of the file is enough, and a result
+    // cut short by an interrupted run is still recognised.
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head));
+    if let Err(e) = read {
+        return Err(format!("cannot check {}: {e}", path.display()));
+    }
+    let head = String::from_utf8_lossy(&head);
+    let mut schema = schema_of(&head).map(str::to_string);
+    if schema.is_none() && head.trim_start().starts_with('{') && meta.len() <= 256 << 20 {
+        // Written by another tool with its keys in another order: read the whole object.
+        #[derive(Deserialize)]
+        struct Head {
+            schema: Option<String>,
+        }
+        schema = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Head>(&bytes).ok())
+            .and_then(|h| h.schema);
+    }
+    match schema {
+        Some(schema) if schema.starts_with(schema_prefix) => Ok(()),
+        Some(schema) => refuse(&format!("its schema is {schema:?}")),
+        None => refuse("it has no tachy \"schema\""),
+    }
+}
+
+/// The value of the first `"schema"` key of a JSON object (or of the first line of JSON lines).
+fn schema_of(head: &str) -> Option<&str> {
+    let t = head.trim_start();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let at = t.find("\"schema\"")?;
+    let rest = t[at + 8..].trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    rest.split('"').next()
+}
+
+/// The rule of `tachy bench --save-baseline NAME`: the name stays a file in its folder.
+fn baseline_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// A readiness probe.
@@ -728,7 +1133,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_key_and_line() {
         let e = err("[budget.m]\nkind = \"mem\"\ncommand = \"python a.py\"\nmax_peak = \"lots\"\n");
-        assert!(e.starts_with("4|budget.m.max_peak|"), "{e}");
+        assert!(e.starts_with("4:12|budget.m.max_peak|"), "{e}");
         let e =
             err("[budget.api]\nkind = \"load\"\nurl = \"http://127.0.0.1:1/\"\nslo = [\"p95<=200ms\", \"p95 fast\"]\n");
         assert!(e.contains("budget.api.slo[1]"), "{e}");
@@ -739,6 +1144,137 @@ mod tests {
         let e =
             err("[budget.w]\nkind = \"watch\"\ncommand = \"python a.py\"\nduration = \"10s\"\nmax_growth = \"5MB\"\n");
         assert!(e.contains("max_growth"), "{e}");
+    }
+
+    /// Values of the wrong type inside a budget (read by serde through the enum's buffer)
+    /// point at the value, name the key and say what is expected.
+    #[test]
+    fn type_errors_in_budgets_name_the_line_column_and_key() {
+        let cases = [
+            (
+                "[budget.l]\nkind = \"lint\"\nmax_findings = \"ten\"\n",
+                "3:16|budget.l.max_findings|expected a whole number (0 or more), found the string \"ten\"",
+            ),
+            ("[budget.l]\nkind = \"lint\"\npaths = \"src\"\n", "3:9|budget.l.paths|expected a list"),
+            (
+                "[budget.m]\nkind = \"mem\"\ncommand = \"x\"\nmax_peak = 5\nnative = \"yes\"\n",
+                "4:12|budget.m.max_peak|expected a string in quotes, found the number 5",
+            ),
+            (
+                "[budget.m]\nkind = \"mem\"\ncommand = \"x\"\nnative = \"yes\"\nmax_peak = \"1MB\"\n",
+                "4:10|budget.m.native|expected true or false",
+            ),
+            ("[budget.m]\nkind = \"mem\"\ncommand = 5\nmax_peak = \"1MB\"\n", "3:11|budget.m.command|a command"),
+            (
+                "[budget.b]\nkind = \"bench\"\ncommands = [\"true\"]\nruns = -1\nmax_mean = \"1s\"\n",
+                "4:8|budget.b.runs|expected a whole number (0 or more), found the number -1",
+            ),
+            (
+                "[budget.w]\nkind = \"load\"\nurl = \"http://x/\"\nserver = {command = \"x\", env = {A = 1}}\n",
+                "|budget.w.server.env.A|expected a string in quotes",
+            ),
+            // A missing or unknown key: the line of the budget's table or of the key.
+            ("\n[budget.l]\nkindx = \"lint\"\n", "2:1|budget.l|missing field `kind`"),
+            ("[budget.b]\nkind = \"bench\"\nmax_mean = \"1s\"\n", "1:1|budget.b|missing field `commands`"),
+            (
+                "[budget.m]\nkind = \"mem\"\ncommand = \"x\"\nmax_peek = \"1MB\"\n",
+                "4:12|budget.m|unknown field `max_peek`",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = err(text);
+            assert!(
+                e.starts_with(want) || (want.starts_with('|') && e.contains(want)),
+                "{text}\n=> {e}\nwanted {want}"
+            );
+        }
+        // The same in pyproject.toml, with the full key.
+        let (loc, key, msg) =
+            parse("[project]\nname = \"x\"\n[tool.tachy.budget.l]\nkind = \"lint\"\nmax_findings = \"ten\"\n", true)
+                .unwrap_err();
+        assert_eq!((loc.as_deref(), key.as_str()), (Some("5:16"), "tool.tachy.budget.l.max_findings"), "{msg}");
+    }
+
+    #[test]
+    fn paths_in_the_config_stay_in_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        let load_err = |text: &str| {
+            std::fs::write(root.join("tachy.toml"), text).unwrap();
+            load(&root.join("tachy.toml")).unwrap_err().to_string()
+        };
+        let lint = "[budget.l]\nkind = \"lint\"\n";
+        let e = load_err("[check]\nhistory = \"../../x\"\n");
+        assert!(e.contains("tachy.toml:2:11: check.history: \"../../x\" leads outside the project folder"), "{e}");
+        let e = load_err(&format!("[check]\nbaselines = \"sub/../../b\"\n{lint}"));
+        assert!(e.contains(":2:13: check.baselines:"), "{e}");
+        let e = load_err(&format!("{lint}baseline = \"../../x.json\"\n"));
+        assert!(e.contains(":3:12: budget.l.baseline:") && e.contains("outside"), "{e}");
+        let e = load_err("[budget.p]\nkind = \"profile\"\ncommand = \"python3 a.py\"\nbaseline = \"../victim.txt\"\n");
+        assert!(e.contains("budget.p.baseline"), "{e}");
+        let e = load_err(&format!("{lint}paths = [\"src\", \"../other\"]\n"));
+        assert!(e.contains("budget.l.paths[1]"), "{e}");
+        let e = load_err("[budget.a]\nkind = \"load\"\nscenario = \"../s.toml\"\n");
+        assert!(e.contains("budget.a.scenario"), "{e}");
+        let e = load_err("[budget.b]\nkind = \"bench\"\ncommands = [\"true\"]\nbaseline = \"../../x\"\n");
+        assert!(e.contains(":4:12: budget.b.baseline: \"../../x\" is not a baseline name"), "{e}");
+        // Through a symbolic link out of the project, or a dangling one.
+        std::os::unix::fs::symlink(dir.path(), root.join("out")).unwrap();
+        let e = load_err(&format!("{lint}baseline = \"out/x.json\"\n"));
+        assert!(e.contains("budget.l.baseline") && e.contains("outside"), "{e}");
+        std::os::unix::fs::symlink(dir.path().join("gone/x.json"), root.join("dangling.json")).unwrap();
+        let e = load_err(&format!("{lint}baseline = \"dangling.json\"\n"));
+        assert!(e.contains("symbolic link") && e.contains("does not exist"), "{e}");
+        // `..` after a link is taken from where the link led, as the kernel does.
+        std::fs::create_dir_all(dir.path().join("elsewhere/deep")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere/deep"), root.join("deeplink")).unwrap();
+        let e = load_err(&format!("{lint}baseline = \"deeplink/../x.json\"\n"));
+        assert!(e.contains("outside") && e.contains("elsewhere/x.json"), "{e}");
+        // The default folders too: `.tachy` linked out of the project.
+        std::os::unix::fs::symlink(dir.path(), root.join(".tachy")).unwrap();
+        let e = load_err(lint);
+        assert!(e.contains("check.history: the default folder \".tachy/history\" leads outside"), "{e}");
+        std::fs::remove_file(root.join(".tachy")).unwrap();
+        // Inside the project, and absolute paths written as such, are accepted.
+        std::fs::write(
+            root.join("tachy.toml"),
+            format!(
+                "[check]\nhistory = \"../proj/sub/../h\"\nbaselines = \"{}\"\n{lint}baseline = \"sub/l.json\"\n",
+                dir.path().join("shared").display()
+            ),
+        )
+        .unwrap();
+        load(&root.join("tachy.toml")).unwrap();
+    }
+
+    #[test]
+    fn only_tachy_results_of_the_same_kind_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.json");
+        replaceable(&p, "tachy-profile/").unwrap();
+        std::fs::write(&p, "").unwrap();
+        replaceable(&p, "tachy-profile/").unwrap();
+        std::fs::write(&p, "root:x:0:0\n").unwrap();
+        let e = replaceable(&p, "tachy-profile/").unwrap_err();
+        assert!(e.starts_with(&format!("refusing to replace {}: it has no tachy \"schema\"", p.display())), "{e}");
+        std::fs::write(&p, r#"{"schema": "tachy-lint/1", "findings": []}"#).unwrap();
+        assert!(replaceable(&p, "tachy-profile/").unwrap_err().contains("its schema is \"tachy-lint/1\""));
+        replaceable(&p, "tachy-lint/").unwrap();
+        // Keys in another order (written by another tool) are read whole.
+        std::fs::write(&p, format!("{{\"findings\": [\"{}\"], \"schema\": \"tachy-lint/1\"}}", "x".repeat(5000)))
+            .unwrap();
+        replaceable(&p, "tachy-lint/").unwrap();
+        assert!(replaceable(dir.path(), "tachy-lint/").unwrap_err().contains("not a regular file"));
+    }
+
+    #[test]
+    fn urls_need_http_and_a_host() {
+        check_url("http://127.0.0.1:8000/").unwrap();
+        check_url("https://example.com").unwrap();
+        for bad in ["ftp://x", ":::", "http://", "http://exa mple.com/"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub enum CheckError {
         /// Why.
         source: std::io::Error,
     },
+    /// An existing file is not the tachy file it would be replaced by (or appended to).
+    #[error("{message}")]
+    Refused {
+        /// Which file and why.
+        message: String,
+    },
     /// Reading the history failed.
     #[error("{path}:{line}: {message}")]
     History {

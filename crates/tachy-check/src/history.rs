@@ -74,6 +74,9 @@ pub fn append(dir: &Path, report: &CheckReport) -> Result<(), CheckError> {
             metrics,
         };
         let path = dir.join(file_name(&budget.name));
+        // Appending to another program's file (a history folder written as an absolute path
+        // that holds other files) would corrupt it.
+        crate::config::replaceable(&path, "tachy-history/").map_err(|message| CheckError::Refused { message })?;
         let mut line = serde_json::to_string(&entry)
             .map_err(|e| CheckError::Write { path: path.clone(), source: std::io::Error::other(e) })?;
         line.push('\n');
@@ -275,6 +278,22 @@ mod tests {
             ],
             interrupted: false,
         }
+    }
+
+    /// A history folder written as an absolute path may hold other files: one named like a
+    /// budget's history that is not one is never appended to.
+    #[test]
+    fn another_programs_file_is_not_appended_to() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("api.jsonl"), "{\"event\": \"deploy\"}\n").unwrap();
+        let e = append(dir, &run(1, 0.1)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("refusing to replace {}", dir.join("api.jsonl").display())), "{e}");
+        assert_eq!(fs::read_to_string(dir.join("api.jsonl")).unwrap(), "{\"event\": \"deploy\"}\n");
+        fs::remove_file(dir.join("api.jsonl")).unwrap();
+        append(dir, &run(1, 0.1)).unwrap();
+        append(dir, &run(2, 0.1)).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("api.jsonl")).unwrap().lines().count(), 2);
     }
 
     /// The history shows a size as the check table did: in the family its limit was written

@@ -13,6 +13,21 @@ pub struct InitOptions {
     pub server: Option<String>,
 }
 
+/// Checks the options before anything is written: the URL is an `http://` or `https://` URL
+/// with a host, and the commands split into words (as `tachy check` will split them). The
+/// error is one line naming the option.
+pub fn check_options(o: &InitOptions) -> Result<(), String> {
+    if let Some(url) = &o.url {
+        crate::config::check_url(url).map_err(|e| format!("--url: {e}"))?;
+    }
+    for (flag, cmd) in [("--command", &o.command), ("--server", &o.server)] {
+        if let Some(cmd) = cmd {
+            crate::config::CommandLine::Line(cmd.clone()).argv().map_err(|e| format!("{flag}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
 fn toml_string(s: &str) -> String {
     // A TOML basic string (the same escapes as JSON).
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
@@ -138,6 +153,22 @@ mod tests {
         let c = crate::config::parse(&starter("", &InitOptions { server: None, ..o }), false).unwrap();
         let crate::config::Budget::Watch(w) = &c.budget["soak"] else { panic!("soak is a watch budget") };
         assert_eq!(w.command.argv().unwrap(), ["python", "cli.py"]);
+    }
+
+    #[test]
+    fn bad_options_are_refused_naming_the_option() {
+        let with = |url: Option<&str>, command: Option<&str>| InitOptions {
+            url: url.map(str::to_string),
+            command: command.map(str::to_string),
+            server: None,
+        };
+        check_options(&with(Some("http://127.0.0.1:8000/"), Some("python app.py"))).unwrap();
+        let e = check_options(&with(Some("ftp://x"), None)).unwrap_err();
+        assert!(e.starts_with("--url: \"ftp://x\" is not an http:// or https:// URL"), "{e}");
+        assert!(check_options(&with(Some(":::"), None)).unwrap_err().starts_with("--url: "));
+        let e = check_options(&with(None, Some("python 'app.py"))).unwrap_err();
+        assert!(e.starts_with("--command: cannot split"), "{e}");
+        assert!(check_options(&with(None, Some("  "))).unwrap_err().contains("empty"));
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn run(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<CheckReport, CheckError> {
     let budgets = select(cfg, &settings.only)?;
-    let results_dir = settings.results_dir.clone().unwrap_or_else(|| cfg.root.join(".tachy/results"));
+    let results_dir = settings.results_dir.clone().unwrap_or_else(|| cfg.root.join(crate::config::DEFAULT_RESULTS));
     std::fs::create_dir_all(&results_dir).map_err(|e| CheckError::Write { path: results_dir.clone(), source: e })?;
     let started = Instant::now();
     let mut report = CheckReport {
@@ -166,7 +166,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn baselines_dir(&self) -> PathBuf {
-        self.cfg.root.join(self.cfg.config.check.baselines.as_deref().unwrap_or(".tachy/baselines"))
+        self.cfg.root.join(self.cfg.config.check.baselines.as_deref().unwrap_or(crate::config::DEFAULT_BASELINES))
     }
 
     fn timeout(&self, budget: &Budget) -> Duration {
@@ -199,9 +199,17 @@ fn run_budget(
 ) -> BudgetResult {
     let started = Instant::now();
     let result_path = ctx.results_dir.join(format!("{name}.json"));
-    let _ = std::fs::remove_file(&result_path);
     let mut notes = Vec::new();
-    let outcome = measure(ctx, name, budget, &result_path, exec, on_event, &mut notes);
+    // The previous run's result goes (whatever its kind: the budget may have changed kind); a
+    // file that is not a tachy result (a results folder given with --results-dir that holds
+    // other files) is never removed.
+    let outcome = match crate::config::replaceable(&result_path, "tachy-") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&result_path);
+            measure(ctx, name, budget, &result_path, exec, on_event, &mut notes)
+        }
+        Err(e) => Err(Failure::new(e)),
+    };
     let mut result = BudgetResult {
         name: name.to_string(),
         kind: budget.kind().to_string(),
@@ -212,8 +220,11 @@ fn run_budget(
         log_tail: None,
         notes,
         duration_secs: 0.0,
-        result_file: result_path.is_file().then(|| result_path.display().to_string()),
+        result_file: None,
     };
+    if !matches!(&outcome, Err(f) if f.error.starts_with("refusing to replace")) {
+        result.result_file = result_path.is_file().then(|| result_path.display().to_string());
+    }
     match outcome {
         Ok(ev) => {
             result.verdict = if ev.error.is_some() {
@@ -440,8 +451,7 @@ fn measure(
                 ctx,
                 profile_baseline.as_deref(),
                 result_path,
-                "a tachy profile",
-                "baseline profile",
+                &BaselineKind { what: "a tachy profile", label: "baseline profile", schema: "tachy-profile/" },
                 notes,
                 |r| match r {
                     AnyResult::Profile(p) => Ok(p),
@@ -466,8 +476,7 @@ fn measure(
                 ctx,
                 lint_baseline.as_deref(),
                 result_path,
-                "a tachy lint report",
-                "lint baseline",
+                &BaselineKind { what: "a tachy lint report", label: "lint baseline", schema: "tachy-lint/" },
                 notes,
                 |r| match r {
                     AnyResult::Lint(r) => Ok(r),
@@ -480,6 +489,16 @@ fn measure(
     Ok(ev)
 }
 
+/// What a baseline is, for messages and for [`save_baseline`].
+struct BaselineKind {
+    /// `a tachy profile`.
+    what: &'static str,
+    /// `baseline profile`.
+    label: &'static str,
+    /// The schema prefix of the files it may replace: `tachy-profile/`.
+    schema: &'static str,
+}
+
 /// The saved baseline at `path`, read by its schema (another kind or an unknown version is
 /// refused); when it is missing or `--update-baselines` was given, this run's result is saved
 /// there instead (with a note) and there is nothing to compare with.
@@ -487,8 +506,7 @@ fn baseline<T>(
     ctx: &Ctx<'_>,
     path: Option<&Path>,
     result_path: &Path,
-    what: &str,
-    label: &str,
+    kind: &BaselineKind,
     notes: &mut Vec<String>,
     extract: impl FnOnce(AnyResult) -> Result<T, &'static str>,
 ) -> Result<Option<T>, Failure> {
@@ -498,20 +516,30 @@ fn baseline<T>(
             tachy_report::results::load(path).map_err(|e| Failure::new(format!("baseline {}: {e}", path.display())))?;
         return extract(saved)
             .map(Some)
-            .map_err(|kind| Failure::new(format!("baseline {} is a {kind} result, not {what}", path.display())));
+            .map_err(|k| Failure::new(format!("baseline {} is a {k} result, not {}", path.display(), kind.what)));
     }
-    save_baseline(result_path, path)?;
-    notes.push(format!("{label} saved to {}", path.display()));
+    save_baseline(result_path, path, kind.schema)?;
+    notes.push(format!("{} saved to {}", kind.label, path.display()));
     Ok(None)
 }
 
-fn save_baseline(from: &Path, to: &Path) -> Result<(), Failure> {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Failure::new(format!("cannot create {}: {e}", dir.display())))?;
+/// Copies this run's result to the baseline `to`, atomically (a temporary file beside it, then
+/// a rename: a symbolic link there is replaced, never written through). An existing file that
+/// is not a tachy result of the same kind (`schema_prefix`) is never replaced.
+fn save_baseline(from: &Path, to: &Path, schema_prefix: &str) -> Result<(), Failure> {
+    crate::config::replaceable(to, schema_prefix).map_err(Failure::new)?;
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Failure::new(format!("cannot create {}: {e}", dir.display())))?;
+    let name = to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tachy-tmp-{}", std::process::id()));
+    let result = std::fs::copy(from, &tmp).and_then(|_| std::fs::rename(&tmp, to));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| Failure::new(format!("cannot save the baseline {}: {e}", to.display())))
+    result.map_err(|e| Failure::new(format!("cannot save the baseline {}: {e}", to.display())))
 }
 
 fn command_failed(code: Option<i32>, tail: &str, interrupted: bool) -> Result<(), Failure> {
@@ -1016,6 +1044,59 @@ mod tests {
         let r3 = run(&c, &settings(), &mut mock, &mut |_| {}).unwrap();
         assert_eq!(r3.budgets[0].verdict, Verdict::Fail);
         assert!(r3.budgets[0].notes.iter().any(|n| n.contains("message 2")));
+    }
+
+    /// `--update-baselines` with a baseline that names another program's file (here written
+    /// as an absolute path outside the project, which the config allows) refuses to replace
+    /// it: the budget is an error naming the file, and the file is untouched.
+    #[test]
+    fn updating_a_baseline_never_replaces_a_file_that_is_not_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("project");
+        std::fs::create_dir(&project).unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "not a profile\n").unwrap();
+        let c = cfg(&project, &format!("[budget.l]\nkind = \"lint\"\nbaseline = \"{}\"\n", victim.display()));
+        let log = Rc::new(RefCell::new(Log::default()));
+        let mut s = settings();
+        s.update_baselines = true;
+        let report = run(&c, &s, &mut Mock::new(log.clone()), &mut |_| {}).unwrap();
+        let b = &report.budgets[0];
+        assert_eq!(b.verdict, Verdict::Error);
+        let e = b.error.as_deref().unwrap();
+        assert!(e.starts_with(&format!("refusing to replace {}", victim.display())), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a profile\n");
+        // A lint baseline of its own kind is replaced, atomically, leaving no temporary file.
+        let own = project.join("base.json");
+        let c = cfg(&project, "[budget.l]\nkind = \"lint\"\nbaseline = \"base.json\"\n");
+        std::fs::write(&own, r#"{"schema": "tachy-lint/1", "stale_marker": true}"#).unwrap();
+        let report = run(&c, &s, &mut Mock::new(log), &mut |_| {}).unwrap();
+        assert_eq!(report.budgets[0].verdict, Verdict::Pass, "{:?}", report.budgets[0].error);
+        assert!(!std::fs::read_to_string(&own).unwrap().contains("stale_marker"));
+        assert!(
+            !std::fs::read_dir(&project).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("tmp"))
+        );
+    }
+
+    /// A results folder given with --results-dir may hold other files: one with a budget's
+    /// name that is not a result of its kind is not removed.
+    #[test]
+    fn a_file_in_the_results_folder_that_is_not_a_result_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(dir.path(), "[budget.l]\nkind = \"lint\"\n");
+        let results = dir.path().join("shared");
+        std::fs::create_dir(&results).unwrap();
+        std::fs::write(results.join("l.json"), "keep me").unwrap();
+        let mut s = settings();
+        s.results_dir = Some(results.clone());
+        let log = Rc::new(RefCell::new(Log::default()));
+        let report = run(&c, &s, &mut Mock::new(log.clone()), &mut |_| {}).unwrap();
+        let b = &report.budgets[0];
+        assert_eq!(b.verdict, Verdict::Error);
+        assert!(b.error.as_deref().unwrap().contains("refusing to replace"), "{:?}", b.error);
+        assert_eq!(b.result_file, None);
+        assert_eq!(std::fs::read_to_string(results.join("l.json")).unwrap(), "keep me");
+        assert!(log.borrow().calls.is_empty(), "nothing ran");
     }
 
     #[test]

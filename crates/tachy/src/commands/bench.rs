@@ -38,7 +38,7 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
         crate::output::check(path, "--export-pytest-json")?;
     }
     if let Some(name) = &args.save_baseline {
-        baseline::path_for(&args.baseline_dir, name)?;
+        baseline::check_save(&args.baseline_dir, name)?;
     }
     // Read the baseline first: a missing or broken one should fail before minutes of runs.
     let base = match &args.baseline {

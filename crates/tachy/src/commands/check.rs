@@ -22,7 +22,7 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let cfg = load_config(args)?;
-    let history_dir = cfg.root.join(cfg.config.check.history.as_deref().unwrap_or(".tachy/history"));
+    let history_dir = cfg.root.join(cfg.config.check.history.as_deref().unwrap_or(config::DEFAULT_HISTORY));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     if args.history {
         let report = tachy_check::history::read(&history_dir)?;
@@ -83,7 +83,8 @@ pub fn run(args: &CheckArgs, quiet: bool) -> Result<ExitStatus> {
         tachy_check::history::append(&history_dir, &report)?;
     }
     let mut outputs = crate::output::Outputs::new();
-    write_outputs(args, &report, &mut outputs)?;
+    let results_dir = args.results_dir.clone().unwrap_or_else(|| cfg.root.join(config::DEFAULT_RESULTS));
+    write_outputs(args, &report, &results_dir, &mut outputs)?;
     if args.json {
         printer::stdout(&serde_json::to_vec_pretty(&report)?)?;
         printer::stdout(b"\n")?;
@@ -123,7 +124,12 @@ fn load_config(args: &CheckArgs) -> Result<LoadedConfig> {
 /// Writes the exports (each checked before the budgets ran; like every other output, a missing
 /// parent folder is an error, not created); a failed write is kept and reported after the
 /// summary was printed.
-fn write_outputs(args: &CheckArgs, report: &CheckReport, outputs: &mut crate::output::Outputs) -> Result<()> {
+fn write_outputs(
+    args: &CheckArgs,
+    report: &CheckReport,
+    results_dir: &Path,
+    outputs: &mut crate::output::Outputs,
+) -> Result<()> {
     if let Some(path) = &args.export_json {
         let mut json = serde_json::to_vec_pretty(report)?;
         json.push(b'\n');
@@ -149,11 +155,16 @@ fn write_outputs(args: &CheckArgs, report: &CheckReport, outputs: &mut crate::ou
     }
     if let Some(path) = &args.report {
         let title = format!("tachy check: {}", report.config);
-        let html = tachy_report::render::html::render(
+        // The result files of this run are trusted wherever --results-dir put them.
+        let page = tachy_report::render::html::page(
             &title,
             &[(report.config.clone(), tachy_report::results::AnyResult::Check(report.clone()))],
+            &[results_dir.to_path_buf()],
         );
-        outputs.write(path, html.as_bytes());
+        for w in &page.warnings {
+            printer::warn(w);
+        }
+        outputs.write(path, page.html.as_bytes());
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `tachy report`: reads tachy result files of any kind (bench, load, profile, mem, watch,
 //! lint, check; chosen by their `schema`) and writes one self-contained HTML page. Silent on
-//! success; a missing, malformed or unknown file is an error (exit 2) naming it.
+//! success; a missing, malformed or unknown file is an error (exit 2) naming it. A check
+//! report's result files that are not shown (outside its folder, unreadable, not tachy
+//! results) are listed in the page and warned about on stderr.
 
 use anyhow::Context;
 use tachy_report::render::html;
@@ -25,8 +27,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         loaded.push((path.display().to_string(), result));
     }
     let title = args.title.as_deref().unwrap_or(DEFAULT_TITLE);
-    let page = html::render(title, &loaded);
-    crate::output::write_atomic(&args.output, page.as_bytes())
+    let page = html::page(title, &loaded, &[]);
+    for w in &page.warnings {
+        crate::printer::warn(w);
+    }
+    crate::output::write_atomic(&args.output, page.html.as_bytes())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     Ok(ExitStatus::Success)
 }

@@ -232,6 +232,17 @@ fn config_errors_name_the_file_the_key_and_what_is_accepted() {
         ),
         ("[budget.x]\nkind = \"benchmark\"\n", "budget.x", "`bench`"),
         ("[budget.m\n", "tachy.toml:1", ""),
+        // A wrong type inside a budget: its line, column and key, and what is expected.
+        (
+            "[budget.l]\nkind = \"lint\"\nmax_findings = \"ten\"\n",
+            "tachy.toml:3:16: budget.l.max_findings: ",
+            "expected a whole number (0 or more), found the string \"ten\"",
+        ),
+        (
+            "[budget.b]\nkind = \"bench\"\ncommands = \"true\"\nmax_mean = \"1s\"\n",
+            "tachy.toml:3:12: budget.b.commands: ",
+            "expected a list",
+        ),
     ];
     for (text, want1, want2) in cases {
         std::fs::write(p.join("tachy.toml"), text).unwrap();
@@ -505,4 +516,88 @@ fn history_flags_a_step_change_and_refuses_a_broken_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("api.jsonl:25"));
+}
+
+/// Probe cases 40 and 41: paths in the config that lead out of the project are config errors
+/// (file, line, key) and nothing is created outside; an absolute path is taken as written, but
+/// `--update-baselines` never replaces a file there that is not a baseline of the budget's kind.
+#[test]
+fn config_paths_stay_in_the_project_and_never_replace_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("a/b/project");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(p.join("ok.py"), "def f(xs):\n    return [x * 2 for x in xs]\n").unwrap();
+    let victim = tmp.path().join("a/victim.txt");
+    std::fs::write(&victim, "an unrelated file\n").unwrap();
+    let cases = [
+        ("[check]\nhistory = \"../../x\"\n[budget.l]\nkind = \"lint\"\n", "tachy.toml:2:11: check.history: "),
+        ("[budget.l]\nkind = \"lint\"\nbaseline = \"../../x.json\"\n", "tachy.toml:3:12: budget.l.baseline: "),
+        (
+            "[budget.p]\nkind = \"profile\"\ncommand = \"python3 ok.py\"\nbaseline = \"../victim.txt\"\n",
+            "tachy.toml:4:12: budget.p.baseline: ",
+        ),
+    ];
+    for (text, want) in cases {
+        std::fs::write(p.join("tachy.toml"), text).unwrap();
+        let out = tachy().current_dir(&p).args(["check", "--update-baselines"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}\n{err}");
+        assert!(err.contains(want) && err.contains("leads outside the project folder"), "{text}\n=> {err}");
+        assert!(!p.join(".tachy").exists(), "nothing ran");
+    }
+    let outside: Vec<_> = std::fs::read_dir(tmp.path().join("a")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(outside.len(), 2, "nothing created outside the project: {outside:?}");
+    assert!(!tmp.path().join("x").exists() && !tmp.path().join("x.json").exists());
+
+    // Written as an absolute path, the baseline is allowed, but the file there is not a lint
+    // result: the budget is an error naming it, and it is untouched.
+    std::fs::write(p.join("tachy.toml"), format!("[budget.l]\nkind = \"lint\"\nbaseline = \"{}\"\n", victim.display()))
+        .unwrap();
+    let out = tachy().current_dir(&p).args(["check", "--update-baselines", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let error = json(&out)["budgets"][0]["error"].as_str().unwrap().to_string();
+    assert!(error.starts_with(&format!("refusing to replace {}", victim.display())), "{error}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "an unrelated file\n");
+}
+
+/// `tachy init` checks everything before it writes: a bad --url, a pyproject.toml that is
+/// not TOML, and a tachy.toml or pyproject.toml that is a symbolic link out of the folder
+/// (or to nothing) are one clear line and exit 2, with nothing written.
+#[test]
+fn init_refuses_bad_input_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("project");
+    std::fs::create_dir(&p).unwrap();
+    let refused = |args: &[&str], want: &str| {
+        let out = tachy().args(["init", "--dir"]).arg(&p).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    };
+    refused(&["--url", "ftp://x"], "--url: \"ftp://x\" is not an http:// or https:// URL");
+    refused(&["--url", ":::"], "--url: ");
+    refused(&["--command", "python3 'app.py"], "--command: cannot split");
+    assert!(!p.join("tachy.toml").exists());
+
+    std::fs::write(p.join("pyproject.toml"), "[project\nname = \"demo\"\n").unwrap();
+    refused(&["--pyproject"], "pyproject.toml is not valid TOML (1:9: ");
+    assert_eq!(std::fs::read_to_string(p.join("pyproject.toml")).unwrap(), "[project\nname = \"demo\"\n");
+
+    // Symbolic links: dangling, and out of the folder.
+    std::os::unix::fs::symlink(tmp.path().join("nowhere/tachy.toml"), p.join("tachy.toml")).unwrap();
+    refused(&[], "which does not exist; tachy init does not write through it");
+    assert!(!tmp.path().join("nowhere").exists());
+    std::fs::remove_file(p.join("pyproject.toml")).unwrap();
+    std::fs::write(tmp.path().join("other.toml"), "[project]\nname = \"other\"\n").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("other.toml"), p.join("pyproject.toml")).unwrap();
+    refused(&["--pyproject"], "outside");
+    assert_eq!(std::fs::read_to_string(tmp.path().join("other.toml")).unwrap(), "[project]\nname = \"other\"\n");
+
+    // --force on a pyproject.toml whose [tool.tachy] tables clash with the starter's.
+    std::fs::remove_file(p.join("pyproject.toml")).unwrap();
+    let existing = "[project]\nname = \"demo\"\n[tool.tachy.budget.lint]\nkind = \"lint\"\n";
+    std::fs::write(p.join("pyproject.toml"), existing).unwrap();
+    refused(&["--pyproject", "--force"], "would not be a valid config with the starter");
+    assert_eq!(std::fs::read_to_string(p.join("pyproject.toml")).unwrap(), existing);
 }

@@ -204,3 +204,57 @@ fn malformed_json_and_unwritable_output_exit_2() {
     run(dir.path(), &["report", "lint.json", "-o", "r.html"], &[0]);
     assert!(std::fs::read_to_string(dir.path().join("r.html")).unwrap().contains("No findings."));
 }
+
+/// A check report's `result_file`s are read only under the check report's folder: one outside
+/// it (another project's result) is not embedded, and a file that is not a tachy result is not
+/// skipped silently; both are named in the page and warned about on stderr.
+#[test]
+fn a_check_report_embeds_only_result_files_under_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("ci/results")).unwrap();
+    std::fs::create_dir_all(d.join("other-project")).unwrap();
+    let lint = r#"{"schema": "tachy-lint/1", "tachy_version": "x", "files": 0, "lines": 0, "findings": [],
+            "errors": [], "fixed": 0, "hidden_cold": 0}"#;
+    std::fs::write(d.join("ci/results/lint.json"), lint).unwrap();
+    std::fs::write(d.join("other-project/secret.json"), lint).unwrap();
+    std::fs::write(d.join("ci/results/notes.json"), "just some notes").unwrap();
+    let budget = |name: &str, file: &str| {
+        format!(
+            r#"{{"name": "{name}", "kind": "lint", "verdict": "pass", "duration_secs": 1.0, "result_file": "{file}",
+                "checks": [{{"metric": "findings", "measured": 0, "op": "<=", "limit": 0, "unit": "",
+                             "passed": true, "measured_text": "0", "limit_text": "<= 0"}}]}}"#
+        )
+    };
+    let secret = d.join("other-project/secret.json");
+    std::fs::write(
+        d.join("ci/check.json"),
+        format!(
+            r#"{{"schema": "tachy-check/1", "tachy_version": "test", "config": "tachy.toml",
+                "started_at": "2026-01-01T00:00:00Z", "duration_secs": 3.0, "budgets": [{}, {}, {}, {}]}}"#,
+            budget("inside", "results/lint.json"),
+            budget("climbs", "../other-project/secret.json"),
+            budget("absolute", secret.to_str().unwrap()),
+            budget("notes", "results/notes.json"),
+        ),
+    )
+    .unwrap();
+    let out = run(d, &["report", "ci/check.json", "-o", "r.html"], &[0]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert_eq!(html.matches("class=\"result kind-lint\"").count(), 1, "only the file inside is embedded");
+    assert!(html.contains("inside (ci/results/lint.json)"), "{html}");
+    for (name, why) in [
+        ("climbs", "../other-project/secret.json is outside the folder of the check report (ci)"),
+        ("absolute", "is outside the folder of the check report (ci)"),
+        ("notes", "results/notes.json: not valid JSON"),
+    ] {
+        assert!(html.contains(&format!("<li>{name}: ")) && html.contains(why), "{name} in the page:\n{html}");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("tachy: warning: ci/check.json: budget {name}: ")) && l.contains(why)),
+            "{name} on stderr:\n{err}"
+        );
+    }
+    assert_eq!(err.lines().count(), 3, "{err}");
+}

@@ -45,17 +45,47 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'un
 /// Reads the result file a check budget points to.
 pub type Loader<'a> = &'a dyn Fn(&Path) -> Result<AnyResult, ResultError>;
 
+/// A rendered page and what the caller should tell the user about it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The HTML document.
+    pub html: String,
+    /// Result files of check budgets that were not embedded and why (the page lists them too).
+    pub warnings: Vec<String>,
+}
+
 /// Renders `results` (each with the name of the file it came from) as one HTML page titled
 /// `title`. Check reports embed the results their budgets point to (`result_file`, relative
-/// to the folder of the check report's file name, or absolute) when they can be read.
+/// to the folder of the check report's file name, or absolute) when they can be read and lie
+/// inside that folder (see [`page`]).
 pub fn render(title: &str, results: &[(String, AnyResult)]) -> String {
+    page(title, results, &[]).html
+}
+
+/// [`render`], returning the warnings too. A check report's result files are read only from
+/// the folder of the check report's file (and its subfolders, after `..` and symbolic links),
+/// or from one of the `trusted` folders (`tachy check --report` trusts the results folder of
+/// its own run): a check report can come from anywhere, and must not make the page embed
+/// files from elsewhere on the disk.
+pub fn page(title: &str, results: &[(String, AnyResult)], trusted: &[std::path::PathBuf]) -> Page {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    render_with(title, results, &now, &|p: &Path| crate::results::load(p))
+    page_with(title, results, &now, &|p: &Path| crate::results::load(p), trusted)
 }
 
 /// [`render`] with a fixed generation time and a loader for the files check budgets point to.
 pub fn render_with(title: &str, results: &[(String, AnyResult)], generated_at: &str, loader: Loader<'_>) -> String {
-    let mut ctx = Ctx { next_id: 0, toc: Vec::new(), loader };
+    page_with(title, results, generated_at, loader, &[]).html
+}
+
+/// [`page`] with a fixed generation time and a loader for the files check budgets point to.
+pub fn page_with(
+    title: &str,
+    results: &[(String, AnyResult)],
+    generated_at: &str,
+    loader: Loader<'_>,
+    trusted: &[std::path::PathBuf],
+) -> Page {
+    let mut ctx = Ctx { next_id: 0, toc: Vec::new(), loader, trusted, warnings: Vec::new() };
     let mut body = String::new();
     for (source, result) in results {
         ctx.section(&mut body, source, result, 0);
@@ -87,7 +117,7 @@ pub fn render_with(title: &str, results: &[(String, AnyResult)], generated_at: &
     out.push_str(&body);
     out.push_str("</main>\n");
     let _ = writeln!(out, "<script>\n{JS}</script>\n</body>\n</html>");
-    out
+    Page { html: out, warnings: ctx.warnings }
 }
 
 /// One entry of the table of contents.
@@ -147,6 +177,10 @@ pub(crate) struct Ctx<'a> {
     toc: Vec<TocEntry>,
     /// Reads the result files of check budgets.
     loader: Loader<'a>,
+    /// Folders besides a check report's own whose result files may be embedded.
+    trusted: &'a [std::path::PathBuf],
+    /// Result files not embedded, and why.
+    warnings: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -219,6 +253,16 @@ impl Ctx<'_> {
     /// Reads the file a check budget points to.
     pub(crate) fn load(&self, path: &Path) -> Result<AnyResult, ResultError> {
         (self.loader)(path)
+    }
+
+    /// The trusted folders besides a check report's own.
+    pub(crate) fn trusted(&self) -> &[std::path::PathBuf] {
+        self.trusted
+    }
+
+    /// Records a warning for the caller.
+    pub(crate) fn warn(&mut self, message: String) {
+        self.warnings.push(message);
     }
 }
 

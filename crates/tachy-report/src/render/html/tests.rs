@@ -344,3 +344,40 @@ fn a_nested_result_badge_follows_the_checks_verdict_for_its_budget() {
     assert!(!html.contains("badge fail"), "no FAIL badge anywhere: {html}");
     assert!(html.contains("the result&#39;s own gate alone says FAIL"), "{html}");
 }
+
+/// A check report can come from anywhere: its result files are read only under its own folder
+/// (or a trusted one); the others, files that are not tachy results and results of another
+/// kind are named in the page and returned as warnings, never embedded.
+#[test]
+fn result_files_outside_the_check_reports_folder_are_refused_and_reported() {
+    let loaded = std::cell::RefCell::new(Vec::new());
+    let loader = |p: &Path| -> Result<AnyResult, ResultError> {
+        loaded.borrow_mut().push(p.to_path_buf());
+        match p.file_name().and_then(|n| n.to_str()) {
+            Some("load.json") => Ok(AnyResult::Load(crate::render::load::fixture::closed())),
+            Some("bench.json") => Ok(AnyResult::Bench(crate::render::fixture::report())),
+            _ => Err(ResultError::NoSchema),
+        }
+    };
+    let mut check = check_report(Some("../elsewhere/load.json"));
+    check.budgets[1].result_file = Some("notes.json".into());
+    check.budgets[2].result_file = Some("bench.json".into());
+    let results = [("out/check.json".to_string(), AnyResult::Check(check.clone()))];
+    let page = page_with("t", &results, "now", &loader, &[]);
+    assert!(!page.html.contains("class=\"result kind-load\""), "the file outside was embedded");
+    assert!(!page.html.contains("class=\"result kind-bench\""), "a bench result embedded for a load budget");
+    assert!(!loaded.borrow().iter().any(|p| p.ends_with("elsewhere/load.json")), "the file outside was read");
+    assert!(page.html.contains("Result files not shown"), "{}", page.html);
+    assert!(page.html.contains("api-latency: ../elsewhere/load.json is outside the folder of the check report (out)"));
+    assert!(page.html.contains("startup: notes.json: no &quot;schema&quot; field: not a tachy result file"));
+    assert!(page.html.contains("server: bench.json is a bench result, not the load result of this budget"));
+    assert_eq!(page.warnings.len(), 3, "{:?}", page.warnings);
+    assert!(page.warnings[0].starts_with("out/check.json: budget api-latency: result file not shown: "));
+    assert!(page.warnings[1].contains("startup") && page.warnings[1].contains("no \"schema\" field"));
+
+    // A trusted folder (the results folder of `tachy check --report`'s own run) is read.
+    let cwd = std::env::current_dir().unwrap();
+    let page = page_with("t", &results, "now", &loader, &[cwd.join("elsewhere")]);
+    assert!(page.html.contains("class=\"result kind-load\""), "the trusted folder's file is embedded");
+    assert_eq!(page.warnings.len(), 2, "{:?}", page.warnings);
+}
