@@ -29,7 +29,18 @@ def _tachy_mem_start():
         return
     import atexit
 
-    atexit.register(lib.tachy_mem_exit_marker)
+    def _tachy_mem_exit():
+        # Garbage in reference cycles that the collector has not reached yet is not a leak:
+        # collect it, then mark the leak point (registered first, this runs after every
+        # atexit function of the program).
+        try:
+            import gc
+
+            gc.collect()
+        finally:
+            lib.tachy_mem_exit_marker()
+
+    atexit.register(_tachy_mem_exit)
     with open(os.path.join(out, f"{pid}.info"), "w") as f:
         f.write(sys.version.split()[0] + "\n" + " ".join(sys.argv) + "\n")
     if os.environ.get("TACHY_MEM_CHILDREN") != "1":
