@@ -132,6 +132,16 @@ pub enum BenchError {
         /// `: <last lines of stderr>` or empty.
         stderr: String,
     },
+    /// The statement or its setup ended the worker process (`os._exit`, `sys.exit`).
+    #[error(
+        "Python statement '{statement}' ended its worker process ({exit}) before the timings were reported: a statement or setup that calls os._exit() or sys.exit() cannot be timed; time the code without the exit"
+    )]
+    PythonEnded {
+        /// The statement.
+        statement: String,
+        /// How the worker ended.
+        exit: String,
+    },
     /// A Python worker ran but its answer could not be read.
     #[error(
         "the Python worker for '{statement}' gave no readable result ({detail}); is {python} a CPython 3 interpreter?"

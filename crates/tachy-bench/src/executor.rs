@@ -90,6 +90,13 @@ impl ProcessExecutor {
     /// An executor that runs commands with `shell -c` (or splits them into words and execs
     /// them directly when `shell` is `None`). `show_output` passes the commands' output through.
     pub fn new(shell: Option<String>, show_output: bool) -> Result<Self, BenchError> {
+        if let Some(sh) = &shell {
+            tachy_process::program::check(std::ffi::OsStr::new(sh)).map_err(|e| {
+                BenchError::InvalidSetting(format!(
+                    "the shell given with -S/--shell is unusable: {e}; name an installed shell (e.g. -S bash) or pass -N to run the commands without one"
+                ))
+            })?;
+        }
         let stderr = if show_output {
             None
         } else {
@@ -338,6 +345,11 @@ mod tests {
 
     #[test]
     fn no_shell_splits_words_and_reports_missing_programs() {
+        let e = ProcessExecutor::new(Some("/no/such/shell".into()), false).unwrap_err().to_string();
+        assert!(
+            e.starts_with("the shell given with -S/--shell is unusable: cannot run `/no/such/shell`: no such file"),
+            "{e}"
+        );
         let mut e = ProcessExecutor::new(None, false).unwrap();
         assert_eq!(e.run("sh -c 'exit 3'").unwrap().exit_code, 3);
         let err = e.run("tachy-missing-program --flag").unwrap_err().to_string();
