@@ -63,6 +63,9 @@ fn validate(p: &Profile) -> Result<(), String> {
             return Err(format!("stack {i} names frame {f} of {nf}"));
         }
     }
+    if let Some(problem) = p.count_problem() {
+        return Err(problem);
+    }
     if p.timeline.offsets_us.len() != p.timeline.stacks.len() {
         return Err("the timeline's two arrays differ in length".into());
     }
@@ -106,6 +109,13 @@ mod tests {
         let mut broken = serde_json::to_value(sample()).unwrap();
         broken["stacks"][0]["frames"][0] = 99.into();
         assert!(err(&serde_json::to_vec(&broken).unwrap()).contains("names frame 99"));
+        let mut broken = serde_json::to_value(sample()).unwrap();
+        broken["stacks"][0]["count"] = u64::MAX.into();
+        assert!(err(&serde_json::to_vec(&broken).unwrap()).contains("count 18446744073709551615 samples but"));
+        let mut twice = sample();
+        twice.stacks.push(twice.stacks[0].clone());
+        twice.stacks[1].count = u64::MAX;
+        assert!(err(&serde_json::to_vec(&twice).unwrap()).contains("more than 2^64"));
         let mut broken = serde_json::to_value(sample()).unwrap();
         broken["meta"] = serde_json::json!(1);
         assert!(err(&serde_json::to_vec(&broken).unwrap()).contains("malformed"));
