@@ -38,6 +38,10 @@ pub enum BenchError {
         /// Why.
         source: tachy_process::RunError,
     },
+    /// A program run without a shell (`-N`) cannot start: a folder, not executable, not on
+    /// PATH.
+    #[error(transparent)]
+    Program(tachy_process::ProgramError),
     /// A command line could not be split into words (with `--no-shell`).
     #[error("cannot parse command '{command}': {reason}")]
     BadCommandLine {

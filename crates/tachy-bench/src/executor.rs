@@ -173,6 +173,13 @@ impl ProcessExecutor {
         }
         let m = result.map_err(|e| match e {
             RunError::Interrupted => BenchError::Interrupted,
+            // A program run without a shell that cannot start: say why (a folder, no x bit).
+            RunError::NotFound(_) | RunError::PermissionDenied(_) if self.shell.is_none() => {
+                match tachy_process::program::check(&spec.program) {
+                    Err(why) => BenchError::Program(why),
+                    Ok(_) => BenchError::Spawn { command: command.to_string(), source: e },
+                }
+            }
             other => BenchError::Spawn { command: command.to_string(), source: other },
         })?;
         let failed = !m.exit.success();
@@ -353,7 +360,10 @@ mod tests {
         let mut e = ProcessExecutor::new(None, false).unwrap();
         assert_eq!(e.run("sh -c 'exit 3'").unwrap().exit_code, 3);
         let err = e.run("tachy-missing-program --flag").unwrap_err().to_string();
-        assert!(err.contains("command not found"), "{err}");
+        assert!(err.contains("not found on PATH"), "{err}");
+        let dir = std::env::temp_dir().display().to_string();
+        let err = e.run(&dir).unwrap_err().to_string();
+        assert_eq!(err, format!("cannot run `{dir}`: it is a folder, not a program"));
         assert!(matches!(e.run("'unclosed"), Err(BenchError::BadCommandLine { .. })));
     }
 }

@@ -141,6 +141,18 @@ fn bad_programs_options_and_files_get_one_clear_line() {
             ],
             "ended its worker process (exit code 0) before the timings were reported".into(),
         ),
+        // -N splits the command into words: the folder's name has no space here.
+        (
+            vec!["bench".into(), "-N".into(), "-r".into(), "2".into(), s(d)],
+            format!("cannot run `{}`: it is a folder", s(d)),
+        ),
+        (
+            vec!["bench".into(), "--python-exe".into(), s(&folder), "--python".into(), "pass".into()],
+            format!(
+                "cannot use {0} for --python (--python-exe): cannot run `{0}`: it is a folder, not a program",
+                s(&folder)
+            ),
+        ),
         (vec!["lint".into(), "--config".into(), s(d), s(&script)], "it is a folder, not a config file".into()),
         // Damaged files are refused for what they are.
         (
