@@ -127,6 +127,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, BenchError> {
     let foreign = |detail: &str| BenchError::ForeignFile { path: path.to_path_buf(), detail: detail.to_string() };
     if value.get("schema").is_none() && crate::pytest_json::is_pytest_benchmark(&value) {
         let all = crate::pytest_json::results(&value).map_err(|e| foreign(e.as_str()))?;
+        if let Some((r, t)) = all.iter().find_map(|r| r.times.iter().find(|t| **t < 0.0).map(|t| (r, t))) {
+            return Err(foreign(&format!(
+                "benchmark '{}' has a negative time ({t}) in `stats.data`: times are durations; the file is damaged",
+                r.command
+            )));
+        }
         let (results, without): (Vec<_>, Vec<_>) =
             all.into_iter().partition(|r| !r.times.is_empty() && r.times.iter().all(|t| t.is_finite()));
         if results.is_empty() {
@@ -157,6 +163,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, BenchError> {
     for (i, item) in results.iter().enumerate() {
         let r: BenchResult = serde_json::from_value(item.clone())
             .map_err(|e| foreign(&format!("result #{} does not have the expected fields ({e})", i + 1)))?;
+        if let Some(t) = r.times.iter().find(|t| **t < 0.0) {
+            return Err(foreign(&format!(
+                "result '{}' has a negative time ({t}) in `times`: times are durations; the file is damaged",
+                r.command
+            )));
+        }
         if r.times.is_empty() || r.times.iter().any(|t| !t.is_finite()) {
             skipped.push(r.command.clone());
         } else {
@@ -360,6 +372,9 @@ mod tests {
         assert_eq!(l.format, SourceFormat::Hyperfine);
         assert_eq!(l.results[0].median, 0.1);
         assert!(l.results[0].stats.is_some());
+        let bad = text.replace("0.099,0.1", "-1.0,0.1");
+        let e = parse(Path::new("h.json"), &bad).unwrap_err().to_string();
+        assert!(e.contains("result 'sleep 0.1' has a negative time (-1) in `times`"), "{e}");
     }
 
     #[test]

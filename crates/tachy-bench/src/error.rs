@@ -38,6 +38,10 @@ pub enum BenchError {
         /// Why.
         source: tachy_process::RunError,
     },
+    /// A program run without a shell (`-N`) cannot start: a folder, not executable, not on
+    /// PATH.
+    #[error(transparent)]
+    Program(tachy_process::ProgramError),
     /// A command line could not be split into words (with `--no-shell`).
     #[error("cannot parse command '{command}': {reason}")]
     BadCommandLine {
@@ -131,6 +135,16 @@ pub enum BenchError {
         exit: String,
         /// `: <last lines of stderr>` or empty.
         stderr: String,
+    },
+    /// The statement or its setup ended the worker process (`os._exit`, `sys.exit`).
+    #[error(
+        "Python statement '{statement}' ended its worker process ({exit}) before the timings were reported: a statement or setup that calls os._exit() or sys.exit() cannot be timed; time the code without the exit"
+    )]
+    PythonEnded {
+        /// The statement.
+        statement: String,
+        /// How the worker ended.
+        exit: String,
     },
     /// A Python worker ran but its answer could not be read.
     #[error(

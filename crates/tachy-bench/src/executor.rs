@@ -90,6 +90,13 @@ impl ProcessExecutor {
     /// An executor that runs commands with `shell -c` (or splits them into words and execs
     /// them directly when `shell` is `None`). `show_output` passes the commands' output through.
     pub fn new(shell: Option<String>, show_output: bool) -> Result<Self, BenchError> {
+        if let Some(sh) = &shell {
+            tachy_process::program::check(std::ffi::OsStr::new(sh)).map_err(|e| {
+                BenchError::InvalidSetting(format!(
+                    "the shell given with -S/--shell is unusable: {e}; name an installed shell (e.g. -S bash) or pass -N to run the commands without one"
+                ))
+            })?;
+        }
         let stderr = if show_output {
             None
         } else {
@@ -166,6 +173,13 @@ impl ProcessExecutor {
         }
         let m = result.map_err(|e| match e {
             RunError::Interrupted => BenchError::Interrupted,
+            // A program run without a shell that cannot start: say why (a folder, no x bit).
+            RunError::NotFound(_) | RunError::PermissionDenied(_) if self.shell.is_none() => {
+                match tachy_process::program::check(&spec.program) {
+                    Err(why) => BenchError::Program(why),
+                    Ok(_) => BenchError::Spawn { command: command.to_string(), source: e },
+                }
+            }
             other => BenchError::Spawn { command: command.to_string(), source: other },
         })?;
         let failed = !m.exit.success();
@@ -338,10 +352,18 @@ mod tests {
 
     #[test]
     fn no_shell_splits_words_and_reports_missing_programs() {
+        let e = ProcessExecutor::new(Some("/no/such/shell".into()), false).unwrap_err().to_string();
+        assert!(
+            e.starts_with("the shell given with -S/--shell is unusable: cannot run `/no/such/shell`: no such file"),
+            "{e}"
+        );
         let mut e = ProcessExecutor::new(None, false).unwrap();
         assert_eq!(e.run("sh -c 'exit 3'").unwrap().exit_code, 3);
         let err = e.run("tachy-missing-program --flag").unwrap_err().to_string();
-        assert!(err.contains("command not found"), "{err}");
+        assert!(err.contains("not found on PATH"), "{err}");
+        let dir = std::env::temp_dir().display().to_string();
+        let err = e.run(&dir).unwrap_err().to_string();
+        assert_eq!(err, format!("cannot run `{dir}`: it is a folder, not a program"));
         assert!(matches!(e.run("'unclosed"), Err(BenchError::BadCommandLine { .. })));
     }
 }

@@ -61,6 +61,15 @@ struct WorkerAnswer {
     max_rss: u64,
 }
 
+/// The line a worker writes before running the statement.
+const STARTED: &str = "{\"started\": true}";
+
+/// True when the worker started the statement but never wrote its answer: the statement (or
+/// its setup) ended the process.
+fn ended_before_answer(text: &str) -> bool {
+    text.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == STARTED)
+}
+
 fn parse_answer(text: &str) -> Result<WorkerAnswer, String> {
     let line = text.lines().rev().find(|l| !l.trim().is_empty()).ok_or("it printed nothing")?;
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
@@ -141,6 +150,9 @@ impl Runner<'_> {
             });
         }
         let stdout = self.out.as_mut().map(|t| t.tail(1 << 20)).unwrap_or_default();
+        if ended_before_answer(&stdout) {
+            return Err(BenchError::PythonEnded { statement: cmd.command_line.clone(), exit: m.exit.to_string() });
+        }
         let answer = parse_answer(&stdout).map_err(|detail| BenchError::PythonWorker {
             statement: cmd.command_line.clone(),
             python: python.clone(),
@@ -257,6 +269,9 @@ mod tests {
         assert_eq!(a.values, [[1e-6, 9e-7, 1e-8]]);
         assert_eq!(a.max_rss, 1024);
         assert!(parse_answer("").unwrap_err().contains("nothing"));
+        assert!(ended_before_answer("{\"started\": true}\n"));
+        assert!(!ended_before_answer("{\"started\": true}\n{\"loops\": 1}\n"));
+        assert!(!ended_before_answer(""));
         assert!(parse_answer("{\"loops\": 0, \"values\": []}").unwrap_err().contains("loop count"));
         assert!(parse_answer("{\"loops\": 1, \"values\": [[1, 2]]}").unwrap_err().contains("[wall, user, system]"));
         assert!(parse_answer("{\"loops\": 1, \"values\": [[-1, 0, 0]]}").is_err());

@@ -4,7 +4,9 @@ Run by tachy as `python -c <this file> <json spec>`; not meant to be run by hand
 `stmt`, `setup`, `loops` (0: calibrate like timeit's autorange until one value lasts at least
 `value_time` seconds), `warmups` and `values`. The answer is one JSON object written to the
 original standard output: {"loops", "values": [[wall, user, system], ...] (seconds per loop),
-"maxrss" (bytes), "python"}. The statement's own output goes to /dev/null. Exactly as timeit
+"maxrss" (bytes), "python"}, after a first line {"started": true} written before the statement
+runs (so a statement that ends the process, os._exit or sys.exit, is told from a program that
+is not Python). The statement's own output goes to /dev/null. Exactly as timeit
 does, the setup runs before every value (untimed) and the garbage collector is off while
 timing (write `gc.enable()` in the setup to keep it on).
 """
@@ -21,6 +23,8 @@ def main():
     spec = json.loads(sys.argv[1])
     # Keep the real stdout for the answer; the statement prints into /dev/null.
     answer = os.fdopen(os.dup(1), "w")
+    answer.write('{"started": true}\n')
+    answer.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)

@@ -83,7 +83,7 @@ pub fn decode(s: &str) -> Result<Histogram<u64>, String> {
         return Err(format!("bad histogram: {sigfig} significant digits (at most 5)"));
     }
     let mut h: Histogram<u64> =
-        Deserializer::new().deserialize(&mut v2.as_slice()).map_err(|e| format!("bad histogram: {e:?}"))?;
+        Deserializer::new().deserialize(&mut v2.as_slice()).map_err(|e| format!("bad histogram: {e}"))?;
     h.auto(true);
     Ok(h)
 }

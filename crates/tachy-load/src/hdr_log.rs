@@ -27,7 +27,7 @@ pub fn render(report: &LoadReport) -> Result<Vec<u8>, String> {
         for p in &report.timeline {
             let h = hdr::decode(&p.latency_hdr)?;
             log.write_histogram(&h, Duration::from_secs(p.second), Duration::from_secs(1), None)
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(out)

@@ -61,7 +61,10 @@ impl Acc {
     fn add(&mut self, path: &Path, s: &LoadStats) -> Result<(), LoadError> {
         self.counts.add(&counts_of(s));
         let h = hdr::decode(&s.latency_hdr).map_err(|reason| LoadError::BadReport { path: path.into(), reason })?;
-        self.hist.add(&h).map_err(|e| LoadError::BadReport { path: path.into(), reason: format!("{e:?}") })?;
+        self.hist.add(&h).map_err(|e| LoadError::BadReport {
+            path: path.into(),
+            reason: format!("its latency histogram cannot be added: {e}"),
+        })?;
         self.rps += s.rps;
         self.bytes_per_sec += s.bytes_per_sec;
         Ok(())

@@ -8,7 +8,10 @@ pub enum MemError {
     /// No command given.
     #[error("no command to profile: write it after --, e.g. `tachy mem -- python3 app.py`")]
     NoCommand,
-    /// The program does not exist.
+    /// The program cannot be run: not on PATH, no such file, a folder, not executable.
+    #[error(transparent)]
+    Program(#[from] tachy_process::ProgramError),
+    /// The program vanished between the check and the launch.
     #[error("cannot run `{0}`: command not found")]
     ProgramNotFound(String),
     /// The Python script does not exist.

@@ -13,6 +13,8 @@ pub mod capture;
 mod error;
 pub mod report;
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,12 +30,14 @@ const BOOTSTRAP: &str = include_str!("sitecustomize.py");
 
 /// Default mean bytes between samples.
 pub const DEFAULT_SAMPLE_BYTES: u64 = 256 * 1024;
+/// The shortest timeline period (the hook's sampler thread counts in milliseconds).
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Resolved options of one memory profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemSettings {
-    /// The command (program and arguments).
-    pub command: Vec<String>,
+    /// The command (program and arguments), as given (bytes that are not UTF-8 included).
+    pub command: Vec<OsString>,
     /// Mean bytes between samples; 0 records every allocation.
     pub sample_bytes: u64,
     /// Trace child Python processes too.
@@ -54,7 +58,7 @@ pub struct MemSettings {
 
 impl MemSettings {
     /// Defaults for a command.
-    pub fn new(command: Vec<String>) -> Self {
+    pub fn new(command: Vec<OsString>) -> Self {
         MemSettings {
             command,
             sample_bytes: DEFAULT_SAMPLE_BYTES,
@@ -80,19 +84,13 @@ pub struct MemOutcome {
     pub exit: Option<ExitInfo>,
 }
 
-fn check_command(command: &[String]) -> Result<(), MemError> {
+fn check_command(command: &[OsString]) -> Result<(), MemError> {
     let Some(program) = command.first() else { return Err(MemError::NoCommand) };
-    if program.contains('/') {
-        if !Path::new(program).exists() {
-            return Err(MemError::ProgramNotFound(program.clone()));
-        }
-    } else if tachy_process::python::which(program.as_ref()).is_none() {
-        return Err(MemError::ProgramNotFound(program.clone()));
-    }
+    tachy_process::program::check(program)?;
     let base = Path::new(program).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if base.starts_with("python")
         && let Some(script) = command.get(1)
-        && !script.starts_with('-')
+        && !script.as_bytes().starts_with(b"-")
         && !Path::new(script).exists()
     {
         return Err(MemError::ScriptNotFound(script.into()));
@@ -100,8 +98,28 @@ fn check_command(command: &[String]) -> Result<(), MemError> {
     Ok(())
 }
 
+/// Refuses option values that cannot work, before anything runs.
+fn check_settings(settings: &MemSettings) -> Result<(), MemError> {
+    if settings.interval < MIN_INTERVAL {
+        return Err(MemError::InvalidSetting(
+            "--interval must be at least 1ms (the timeline's default period is 10ms)".into(),
+        ));
+    }
+    if let Some(dir) = &settings.keep_captures
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        return Err(MemError::InvalidSetting(format!(
+            "--keep-captures {}: it is a file, not a folder; give a folder (it is created when missing)",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the command under the hook and builds the report.
 pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
+    check_settings(settings)?;
     check_command(&settings.command)?;
     let scratch = tempfile::Builder::new()
         .prefix("tachy-mem-")
@@ -152,7 +170,8 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
     spec.stderr = OutputMode::Inherit;
     spec.inherit_stdin = true;
     let started_at = std::time::SystemTime::now();
-    let command_line = settings.command.join(" ");
+    let words: Vec<String> = settings.command.iter().map(|w| w.to_string_lossy().into_owned()).collect();
+    let command_line = words.join(" ");
     let (exit, max_rss, wall, interrupted) = match tachy_process::run(&mut spec) {
         Ok(m) => (Some(m.exit), m.max_rss_bytes, m.wall, false),
         Err(RunError::Interrupted) => (None, 0, started_at.elapsed().unwrap_or_default(), true),
@@ -196,7 +215,7 @@ pub fn run(settings: &MemSettings) -> Result<MemOutcome, MemError> {
     parsed.sort_by_key(|c| c.start_unix_ns);
     let python_version = infos.get(&parsed[0].pid).and_then(|i| i.lines().next().map(str::to_string));
     let run = report::RunFacts {
-        command: settings.command.clone(),
+        command: words,
         started_at,
         wall,
         exit,
@@ -246,10 +265,28 @@ mod tests {
     #[test]
     fn commands_are_checked() {
         assert!(matches!(check_command(&[]), Err(MemError::NoCommand)));
-        assert!(matches!(check_command(&["tachy-no-such-program".into()]), Err(MemError::ProgramNotFound(_))));
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(matches!(check_command(&["tachy-no-such-program".into()]), Err(MemError::Program(_))));
+        let s = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let e = check_command(&s(&["/"])).unwrap_err().to_string();
+        assert_eq!(e, "cannot run `/`: it is a folder, not a program");
         assert!(matches!(check_command(&s(&["python3", "/no/such.py"])), Err(MemError::ScriptNotFound(_))));
         assert!(check_command(&s(&["python3", "-c", "pass"])).is_ok());
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused() {
+        let mut st = MemSettings::new(vec!["python3".into()]);
+        st.interval = Duration::ZERO;
+        let e = check_settings(&st).unwrap_err().to_string();
+        assert!(e.starts_with("--interval must be at least 1ms"), "{e}");
+        st.interval = Duration::from_millis(1);
+        assert!(check_settings(&st).is_ok());
+        let file = tempfile::NamedTempFile::new().unwrap();
+        st.keep_captures = Some(file.path().to_path_buf());
+        let e = check_settings(&st).unwrap_err().to_string();
+        assert!(e.contains("it is a file, not a folder"), "{e}");
+        st.keep_captures = Some(file.path().with_extension("new-folder"));
+        assert!(check_settings(&st).is_ok());
     }
 
     #[test]

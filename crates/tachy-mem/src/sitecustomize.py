@@ -41,7 +41,8 @@ def _tachy_mem_start():
             lib.tachy_mem_exit_marker()
 
     atexit.register(_tachy_mem_exit)
-    with open(os.path.join(out, f"{pid}.info"), "w") as f:
+    # errors="replace": a script name that is not UTF-8 must not break the bootstrap.
+    with open(os.path.join(out, f"{pid}.info"), "w", encoding="utf-8", errors="replace") as f:
         f.write(sys.version.split()[0] + "\n" + " ".join(sys.argv) + "\n")
     if os.environ.get("TACHY_MEM_CHILDREN") != "1":
         del os.environ["TACHY_MEM_DIR"]

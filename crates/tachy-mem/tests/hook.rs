@@ -15,7 +15,7 @@ fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn settings(py: &Path, script: &Path) -> MemSettings {
-    MemSettings::new(vec![py.display().to_string(), script.display().to_string()])
+    MemSettings::new(vec![py.into(), script.into()])
 }
 
 const TRUTH: &str = "\

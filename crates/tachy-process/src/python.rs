@@ -23,6 +23,9 @@ pub enum PythonError {
     /// Not on PATH.
     #[error("no `{0}` on PATH: install Python 3 or pass the interpreter's path")]
     NotFound(String),
+    /// A path that cannot run: no such file, a folder, not executable.
+    #[error(transparent)]
+    Program(crate::program::ProgramError),
     /// It ran but did not answer as Python does.
     #[error("`{program}` did not behave like Python ({detail})")]
     NotPython {
@@ -57,7 +60,10 @@ pub fn is_shim(path: &Path) -> bool {
 /// Runs `program` once and returns the real interpreter behind it.
 pub fn resolve(program: &OsStr) -> Result<Interpreter, PythonError> {
     let name = program.to_string_lossy().into_owned();
-    let found = which(program).ok_or_else(|| PythonError::NotFound(name.clone()))?;
+    let found = crate::program::check(program).map_err(|e| match e {
+        crate::program::ProgramError::NotOnPath { .. } => PythonError::NotFound(name.clone()),
+        other => PythonError::Program(other),
+    })?;
     let out = Command::new(&found)
         .args(["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"])
         .stdin(Stdio::null())
@@ -94,6 +100,15 @@ mod tests {
     fn resolve_reports_missing_interpreters() {
         let err = resolve(OsStr::new("tachy-no-python-here")).unwrap_err();
         assert!(matches!(err, PythonError::NotFound(_)));
+    }
+
+    #[test]
+    fn resolve_names_a_folder_or_a_missing_path() {
+        let dir = std::env::temp_dir();
+        let err = resolve(dir.as_os_str()).unwrap_err().to_string();
+        assert!(err.ends_with("it is a folder, not a program"), "{err}");
+        let err = resolve(OsStr::new("/no/such/python3")).unwrap_err().to_string();
+        assert_eq!(err, "cannot run `/no/such/python3`: no such file");
     }
 
     #[test]

@@ -28,9 +28,10 @@ pub enum ProfileError {
         /// The exact fix.
         fix: String,
     },
-    /// The program to launch does not exist.
-    #[error("cannot run `{0}`: command not found")]
-    ProgramNotFound(String),
+    /// The program to launch cannot be run: not on PATH, no such file, a folder, not
+    /// executable.
+    #[error(transparent)]
+    Program(#[from] tachy_process::ProgramError),
     /// The Python script to launch does not exist.
     #[error("script not found: {0}")]
     ScriptNotFound(PathBuf),

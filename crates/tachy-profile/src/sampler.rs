@@ -10,6 +10,8 @@
 //! counted as late rather than bunched together.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -34,8 +36,9 @@ const CHILD_ATTACH_TIMEOUT: Duration = Duration::from_secs(3);
 /// What to profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// Launch this command (its stdio passes through) and profile it until it exits.
-    Launch(Vec<String>),
+    /// Launch this command (its stdio passes through) and profile it until it exits. The
+    /// words are kept as given, bytes that are not UTF-8 included.
+    Launch(Vec<OsString>),
     /// Attach to a running process.
     Pid(u32),
 }
@@ -128,33 +131,37 @@ fn py_config(s: &ProfileSettings) -> Config {
     }
 }
 
-fn is_python_name(program: &str) -> bool {
+fn is_python_name(program: &OsStr) -> bool {
     Path::new(program)
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with("python") || n.starts_with("pypy"))
 }
 
-/// Checks the command before launching it: the program exists, and a Python script argument
-/// exists.
-fn check_launch(argv: &[String]) -> Result<(), ProfileError> {
+/// Checks the command before launching it: the program can be run (not a folder, executable,
+/// found on PATH), and a Python script argument exists.
+fn check_launch(argv: &[OsString]) -> Result<(), ProfileError> {
     let Some(program) = argv.first() else {
         return Err(ProfileError::InvalidSetting(
             "nothing to profile: give a command after `--` (e.g. `tachy profile -- python app.py`) or --pid PID".into(),
         ));
     };
-    if tachy_process::python::which(std::ffi::OsStr::new(program)).is_none() {
-        return Err(ProfileError::ProgramNotFound(program.clone()));
-    }
+    tachy_process::program::check(program)?;
+    let is_option = |a: &OsString| a.as_bytes().starts_with(b"-");
     if is_python_name(program)
-        && let Some(script) = argv[1..].iter().find(|a| !a.starts_with('-'))
-        && script.ends_with(".py")
-        && argv[1..].iter().take_while(|a| *a != script).all(|a| !matches!(a.as_str(), "-c" | "-m"))
+        && let Some(script) = argv[1..].iter().find(|a| !is_option(a))
+        && script.as_bytes().ends_with(b".py")
+        && argv[1..].iter().take_while(|a| *a != script).all(|a| a != "-c" && a != "-m")
         && !Path::new(script).exists()
     {
         return Err(ProfileError::ScriptNotFound(PathBuf::from(script)));
     }
     Ok(())
+}
+
+/// A command line for messages and the saved profile (bytes that are not UTF-8 become U+FFFD).
+fn lossy(argv: &[OsString]) -> Vec<String> {
+    argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()
 }
 
 fn describe_status(status: std::process::ExitStatus) -> (i32, String) {
@@ -388,7 +395,7 @@ impl Session {
         let (child, root_spy, command) = match &settings.target {
             Target::Launch(argv) => {
                 check_launch(argv)?;
-                let command = argv.join(" ");
+                let command = lossy(argv).join(" ");
                 // A waiting `sh` parent keeps the program's exit status: py-spy's ptrace lock can
                 // reap a traced process as it exits, but the kernel then still reports the exit to
                 // the real parent (`sh`), which exits with the same status.
@@ -399,7 +406,7 @@ impl Session {
                 }
                 let mut child = cmd.spawn().map_err(|e| ProfileError::Spawn { command: command.clone(), source: e })?;
                 let spy = attach_launched(&mut child, &command, &config)?;
-                (Some(child), spy, argv.clone())
+                (Some(child), spy, lossy(argv))
             }
             Target::Pid(pid) => {
                 let pid = *pid;
@@ -693,9 +700,12 @@ mod tests {
 
     #[test]
     fn launch_checks() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let s = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
         assert!(matches!(check_launch(&[]), Err(ProfileError::InvalidSetting(_))));
-        assert!(matches!(check_launch(&s(&["tachy-no-such-python"])), Err(ProfileError::ProgramNotFound(_))));
+        assert!(matches!(check_launch(&s(&["tachy-no-such-python"])), Err(ProfileError::Program(_))));
+        let dir = std::env::temp_dir().display().to_string();
+        let e = check_launch(&s(&[&dir])).unwrap_err().to_string();
+        assert_eq!(e, format!("cannot run `{dir}`: it is a folder, not a program"));
         assert!(matches!(check_launch(&s(&["python3", "/no/such/script.py"])), Err(ProfileError::ScriptNotFound(_))));
         assert!(check_launch(&s(&["python3", "-c", "x.py"])).is_ok());
         assert!(check_launch(&s(&["sh", "/no/such/script.py"])).is_ok());

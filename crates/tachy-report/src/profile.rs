@@ -226,6 +226,17 @@ pub struct LineStat {
 }
 
 impl Profile {
+    /// Why the stack counts of a profile read from a file cannot be right (their sum does not
+    /// fit in 64 bits, or differs from the timeline's length), so that no total wraps around.
+    pub fn count_problem(&self) -> Option<String> {
+        let Some(total) = self.stacks.iter().try_fold(0u64, |sum, s| sum.checked_add(s.count)) else {
+            return Some("its stack counts add up to more than 2^64 samples".into());
+        };
+        let timeline = self.timeline.stacks.len() as u64;
+        (timeline > 0 && total != timeline)
+            .then(|| format!("its stacks count {total} samples but its timeline has {timeline}"))
+    }
+
     /// Total samples in the stacks table.
     pub fn total_samples(&self) -> u64 {
         self.stacks.iter().map(|s| s.count).sum()

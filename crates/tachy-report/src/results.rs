@@ -186,6 +186,9 @@ fn validate_profile(p: Profile) -> Result<Profile, ResultError> {
     if let Some(s) = p.timeline.stacks.iter().find(|&&s| s as usize >= p.stacks.len()) {
         return Err(invalid(PROFILE_SCHEMA, format!("the timeline names stack {s} of {}", p.stacks.len())));
     }
+    if let Some(problem) = p.count_problem() {
+        return Err(invalid(PROFILE_SCHEMA, problem));
+    }
     Ok(p)
 }
 

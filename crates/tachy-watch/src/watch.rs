@@ -280,6 +280,9 @@ pub fn run(
             let Some(program) = cmd.first() else {
                 return Err(WatchError::InvalidSetting("no command to watch".into()));
             };
+            // A folder, a missing file or a name not on PATH is said plainly, before anything runs.
+            tachy_process::program::check(std::ffi::OsStr::new(program))
+                .map_err(|e| WatchError::InvalidSetting(e.to_string()))?;
             let mut command = Command::new(program);
             command.args(&cmd[1..]);
             if settings.child_stdout_to_stderr {

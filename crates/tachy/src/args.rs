@@ -266,12 +266,12 @@ pub struct MemArgs {
     /// Trace the C allocator too (the default): malloc, calloc, realloc, free, posix_memalign,
     /// ... through LD_PRELOAD, so memory C extensions take directly (numpy arrays) counts in the
     /// traced peak and is sampled at its Python line.
-    #[arg(long, overrides_with = "no_native")]
+    #[arg(long, conflicts_with = "no_native")]
     pub native: bool,
 
     /// Trace only the Python allocators (no LD_PRELOAD; slightly cheaper). Memory C code takes
     /// directly then shows in the RSS only.
-    #[arg(long, overrides_with = "native")]
+    #[arg(long)]
     pub no_native: bool,
 
     /// Period of the memory timeline.
@@ -290,9 +290,9 @@ pub struct MemArgs {
     #[arg(long, value_name = "DIR")]
     pub keep_captures: Option<PathBuf>,
 
-    /// The Python program to run, after `--`.
+    /// The Python program to run, after `--` (words that are not UTF-8 are kept as given).
     #[arg(last = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// `tachy mem` subcommands.
@@ -570,9 +570,9 @@ pub struct TopArgs {
     /// Rows per table when stdout is not a terminal.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub rows: usize,
-    /// The program to launch, after `--`.
+    /// The program to launch, after `--` (words that are not UTF-8 are kept as given).
     #[arg(last = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// `tachy dump`.
@@ -629,9 +629,9 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub render: ProfileRenderArgs,
 
-    /// The program to launch, after `--`.
+    /// The program to launch, after `--` (words that are not UTF-8 are kept as given).
     #[arg(last = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Rendering options shared by `tachy profile` and `tachy profile show`.

@@ -112,8 +112,10 @@ pub fn run(args: BenchArgs, quiet: bool) -> Result<ExitStatus> {
 /// The worker settings of `--python`.
 fn python_options(args: &BenchArgs) -> Result<PythonOptions> {
     let program = args.python_exe.clone().unwrap_or_else(|| "python3".into());
-    let interpreter = tachy_process::python::resolve(program.as_os_str())
-        .with_context(|| format!("cannot use {} for --python (pass --python-exe PATH)", program.display()))?;
+    let interpreter = tachy_process::python::resolve(program.as_os_str()).with_context(|| {
+        let how = if args.python_exe.is_some() { "--python-exe" } else { "pass --python-exe PATH" };
+        format!("cannot use {} for --python ({how})", program.display())
+    })?;
     let processes = args.processes.unwrap_or(PythonOptions::DEFAULT_PROCESSES);
     let values = args.values.unwrap_or(PythonOptions::DEFAULT_VALUES);
     if processes == 0 || values == 0 {

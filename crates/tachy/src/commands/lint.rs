@@ -64,6 +64,13 @@ fn settings(args: &LintArgs) -> Result<LintSettings> {
     let loaded: Option<LoadedConfig> = if args.isolated {
         None
     } else if let Some(path) = &args.config {
+        if path.is_dir() {
+            let inside = path.join("pyproject.toml");
+            if inside.is_file() {
+                bail!("--config {}: it is a folder; give its file: --config {}", path.display(), inside.display());
+            }
+            bail!("--config {}: it is a folder, not a config file (give the path of a pyproject.toml)", path.display());
+        }
         if !path.is_file() {
             bail!("{}: no such config file (give the path of a pyproject.toml)", path.display());
         }

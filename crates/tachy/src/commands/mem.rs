@@ -33,8 +33,11 @@ pub fn run(args: &MemArgs, quiet: bool) -> Result<ExitStatus> {
     for &format in formats.iter().filter(|f| !matches!(f, MemFormat::Text | MemFormat::Json)) {
         crate::output::check(&crate::commands::profile::side_file(&planned, format.extension()), "--format")?;
     }
+    if args.sample_bytes == 0 && !args.exact {
+        bail!("--sample-bytes must be above 0 (e.g. 64KiB); to record every allocation, pass --exact");
+    }
     let mut settings = MemSettings::new(args.command.clone());
-    settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes.max(1) };
+    settings.sample_bytes = if args.exact { 0 } else { args.sample_bytes };
     settings.subprocesses = args.subprocesses;
     settings.native = !args.no_native;
     settings.interval = args.interval;
@@ -92,8 +95,18 @@ fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-fn format_name(f: MemFormat) -> String {
-    format!("{f:?}").to_lowercase()
+/// What a format's file holds, for the `Wrote ... to FILE` lines.
+fn format_name(f: MemFormat) -> &'static str {
+    match f {
+        MemFormat::Text => "the summary",
+        MemFormat::Json => "the memory report",
+        MemFormat::Flamegraph => "the flamegraph of memory live at the peak",
+        MemFormat::FlamegraphAllocated => "the flamegraph of allocated memory",
+        MemFormat::FlamegraphLeaks => "the flamegraph of leaked memory",
+        MemFormat::Speedscope => "the speedscope profile",
+        MemFormat::Pprof => "the pprof profile",
+        MemFormat::Plot => "the memory plot",
+    }
 }
 
 fn format_from_extension(path: &Path) -> Option<MemFormat> {

@@ -99,7 +99,7 @@ pub(crate) fn program_failure(meta: &tachy_report::profile::ProfileMeta) -> Opti
 }
 
 /// The target of `tachy profile` or `tachy top`: `--pid`, or the command after `--`.
-pub(crate) fn target(sampling: &SamplingArgs, command: &[String]) -> Result<Target> {
+pub(crate) fn target(sampling: &SamplingArgs, command: &[std::ffi::OsString]) -> Result<Target> {
     match (sampling.pid, command.is_empty()) {
         (Some(pid), _) => Ok(Target::Pid(pid)),
         (None, false) => Ok(Target::Launch(command.to_vec())),

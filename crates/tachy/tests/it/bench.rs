@@ -119,7 +119,7 @@ fn command_not_found_is_one_clear_line() {
         .args(["bench", "-N", "--runs", "2", "tachy-no-such-program --fast"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("command not found: tachy-no-such-program"));
+        .stderr(predicate::str::contains("cannot run `tachy-no-such-program`: not found on PATH"));
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod dump;
 mod lint;
 mod load;
 mod mem;
+mod messages;
 mod outputs;
 mod profile;
 mod pytest;

@@ -463,7 +463,10 @@ fn bad_input_gets_one_clear_line() {
     let py = python().display().to_string();
     assert_refused(&["mem", "--", "/bin/true"], "no Python process");
     assert_refused(&["mem", "--", &py, "/no/such.py"], "script not found");
-    assert_refused(&["mem", "--", "tachy-no-such-interpreter", "x.py"], "command not found");
+    assert_refused(
+        &["mem", "--", "tachy-no-such-interpreter", "x.py"],
+        "cannot run `tachy-no-such-interpreter`: not found on PATH",
+    );
     assert_refused(&["mem"], "no command");
 
     let dir = tempfile::tempdir().unwrap();

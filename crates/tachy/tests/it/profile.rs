@@ -317,7 +317,7 @@ fn bad_targets_get_one_clear_line() {
         .args(["profile", "--", "tachy-no-such-interpreter", "x.py"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("command not found"));
+        .stderr(predicate::str::contains("cannot run `tachy-no-such-interpreter`: not found on PATH"));
     tachy().args(["profile"]).assert().code(2).stderr(predicate::str::contains("nothing to profile"));
     if !cfg!(feature = "native") {
         tachy()

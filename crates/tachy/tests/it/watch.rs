@@ -692,3 +692,11 @@ fn on_alert_hooks_never_outlive_the_watch() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--duration must be above 0"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_folder_given_as_the_command_is_said_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = watch(&["-d", "1s", "--", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("it is a folder, not a program"), "{}", stderr(&out));
+}
