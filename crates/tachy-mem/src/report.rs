@@ -379,16 +379,8 @@ mod tests {
     fn sites_and_budgets() {
         let c = parse(&sample()).unwrap();
         let run = RunFacts {
-            command: vec!["python3".into(), "app.py".into()],
-            started_at: SystemTime::UNIX_EPOCH,
-            wall: Duration::from_secs(1),
-            exit: Some(ExitInfo::Code(0)),
-            interrupted: false,
-            max_rss_bytes: 8192,
-            python_version: Some("3.11.7".into()),
             max_peak: Some(Size { bytes: 200, units: Default::default() }),
-            max_leak: Some(Size { bytes: 100, units: Default::default() }),
-            hook_failures: vec![],
+            ..facts(Some(Size { bytes: 100, units: Default::default() }))
         };
         let r = build(&[c], &run);
         assert_eq!(r.peak.traced_bytes, 300);

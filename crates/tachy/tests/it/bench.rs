@@ -405,28 +405,38 @@ fn compare_rejects_empty_corrupt_and_foreign_files() {
         .stderr(predicate::str::contains("matches"));
 }
 
-#[test]
-fn ctrl_c_prints_and_exports_what_was_collected() {
+/// Runs a long benchmark of `sleep SECS`, sends `signals` SIGINTs 50 ms apart once `runs` runs
+/// completed, and returns the output and the exported JSON.
+fn interrupt_a_bench(sleep: &str, runs: usize, signals: usize) -> (std::process::Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("counter");
     let export = dir.path().join("partial.json");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
         .args(["bench", "--runs", "10000", "--export-json"])
         .arg(&export)
-        .arg(format!("sleep 0.02; echo x >> {}", sh_quote(&counter)))
+        .arg(format!("sleep {sleep}; echo x >> {}", sh_quote(&counter)))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(tachy_test::wait_for_lines(&counter, 3, std::time::Duration::from_secs(120)), "runs never completed");
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert!(tachy_test::wait_for_lines(&counter, runs, std::time::Duration::from_secs(120)), "runs never completed");
+    for _ in 0..signals {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    (out, v)
+}
+
+#[test]
+fn ctrl_c_prints_and_exports_what_was_collected() {
+    let (out, v) = interrupt_a_bench("0.02", 3, 1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("Interrupted"), "{stdout}");
     assert!(stdout.contains("Time (median ± MAD)"), "{stdout}");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
     assert_eq!(v["interrupted"], true);
     let n = v["results"][0]["times"].as_array().unwrap().len();
     assert!((2..10000).contains(&n), "{n} runs");
@@ -436,27 +446,8 @@ fn ctrl_c_prints_and_exports_what_was_collected() {
 fn a_double_ctrl_c_still_prints_and_exports_the_runs() {
     // GNU `timeout -s INT` and an impatient double Ctrl-C deliver two signals: only a third
     // may lose the results.
-    let dir = tempfile::tempdir().unwrap();
-    let counter = dir.path().join("counter");
-    let export = dir.path().join("partial.json");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
-        .args(["bench", "--runs", "10000", "--export-json"])
-        .arg(&export)
-        .arg(format!("sleep 0.2; echo x >> {}", sh_quote(&counter)))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(tachy_test::wait_for_lines(&counter, 2, std::time::Duration::from_secs(120)), "runs never completed");
-    for _ in 0..2 {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let (out, v) = interrupt_a_bench("0.2", 2, 2);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Time (median ± MAD)"));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
     assert_eq!(v["interrupted"], true);
 }
 
