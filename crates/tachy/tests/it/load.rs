@@ -599,14 +599,6 @@ fn load_profile_pid_samples_the_python_server() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    /// Kills the Python server however the test ends.
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let pid = server.id();
     let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     let server = Kill(server);
@@ -654,14 +646,6 @@ fn load_profile_pid_gil_samples_only_the_gil_holder_of_a_threaded_server() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    /// Kills the Python server however the test ends.
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let pid = server.id();
     let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
     let server = Kill(server);
@@ -794,4 +778,14 @@ fn sizes_that_cannot_be_served_and_header_injection_are_refused() {
     assert_fails_with(&load(&[&server.url("/"), "--rate", "1e12", "-d", "1s"]), "cannot be generated");
     assert_fails_with(&load(&[&server.url("/"), "-n", "1", "-H", "X: a\r\nInjected: 1"]), "control character");
     assert_eq!(server.requests_seen(), 0, "nothing was sent");
+}
+
+/// Kills a Python server started by a test however the test ends.
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
