@@ -63,6 +63,9 @@ fn validate(p: &Profile) -> Result<(), String> {
             return Err(format!("stack {i} names frame {f} of {nf}"));
         }
     }
+    if p.stacks.iter().try_fold(0u64, |sum, s| sum.checked_add(s.count)).is_none() {
+        return Err("its stack counts add up to more than 2^64 samples".into());
+    }
     if p.timeline.offsets_us.len() != p.timeline.stacks.len() {
         return Err("the timeline's two arrays differ in length".into());
     }
