@@ -59,7 +59,12 @@ pub fn from_raw(raw: Raw) -> BenchResult {
         cv: s.cv,
         median_ci: s.median_ci,
         outliers: tachy_stats::outliers(&raw.times, tachy_stats::OUTLIER_THRESHOLD).len(),
-        max_rss_mean: if raw.rss.is_empty() { 0 } else { raw.rss.iter().sum::<u64>() / raw.rss.len() as u64 },
+        max_rss_mean: if raw.rss.is_empty() {
+            0
+        } else {
+            // Summed in u128: the sizes come from files, and a mean is never above the largest.
+            (raw.rss.iter().map(|&r| u128::from(r)).sum::<u128>() / raw.rss.len() as u128) as u64
+        },
         cpu,
     });
     let pick = |f: fn(&tachy_stats::Summary) -> f64| summary.as_ref().map_or(0.0, f);

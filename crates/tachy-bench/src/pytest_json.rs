@@ -87,8 +87,10 @@ pub fn render(report: &BenchReport, raw: Option<&RawFile>) -> Result<Vec<u8>, se
             };
             let mut object = Map::new();
             object.insert("group".into(), source.and_then(|b| b.group.clone()).map_or(Value::Null, Value::String));
-            object.insert("name".into(), field("name").unwrap_or_else(|| short_name(&r.command).into()));
-            object.insert("fullname".into(), field("fullname").unwrap_or_else(|| r.command.clone().into()));
+            // The names are what readers match on: passed through only when they are strings.
+            let text = |key: &str| field(key).filter(Value::is_string);
+            object.insert("name".into(), text("name").unwrap_or_else(|| short_name(&r.command).into()));
+            object.insert("fullname".into(), text("fullname").unwrap_or_else(|| r.command.clone().into()));
             object.insert("params".into(), field("params").unwrap_or(params));
             object.insert("param".into(), field("param").unwrap_or(Value::Null));
             object.insert("extra_info".into(), field("extra_info").unwrap_or_else(|| json!({})));

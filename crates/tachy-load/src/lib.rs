@@ -11,6 +11,8 @@
 //! This crate never prints or exits.
 
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod hdr;
 pub mod hdr_log;
 pub mod merge;

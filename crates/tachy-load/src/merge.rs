@@ -19,9 +19,14 @@ use crate::{LoadError, Slo, hdr};
 
 /// Reads a saved report, checking its schema.
 pub fn read(path: &Path) -> Result<LoadReport, LoadError> {
-    let bad = |reason: String| LoadError::BadReport { path: path.into(), reason };
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    parse(path, &bytes)
+}
+
+/// Parses a saved report's bytes, checking its schema (`path` only names the file in messages).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<LoadReport, LoadError> {
+    let bad = |reason: String| LoadError::BadReport { path: path.into(), reason };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(LOAD_SCHEMA) => {}
         Some(other) => {

@@ -136,6 +136,7 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
     let mut peak_snapshot: Option<(Vec<u64>, usize)> = None;
     let mut exit_snapshot: Option<(Vec<u64>, usize)> = None;
     let mut marked_peak = 0u64;
+    let mut sampled = 0u64;
     let mut marked_peak_us = 0u64;
     loop {
         let start = r.pos;
@@ -179,8 +180,13 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                     let Some(b) = c.bytes.get_mut(stack as usize) else {
                         return Some(Err(format!("sample names unknown stack {stack}")));
                     };
+                    // Every per-stack figure is at most the sampled total: checked once here.
+                    let Some(total) = sampled.checked_add(weight) else {
+                        return Some(Err(format!("the samples' bytes add up to more than 2^64 at byte {start}")));
+                    };
+                    sampled = total;
                     b.allocated += weight;
-                    b.allocations += allocations_of(weight, size);
+                    b.allocations = b.allocations.saturating_add(allocations_of(weight, size));
                     if let Some((old_stack, old_w, _, _)) = live.insert(addr, (stack, weight, size, start)) {
                         live_by_stack[old_stack as usize] -= old_w;
                     }
@@ -215,7 +221,7 @@ pub fn parse(data: &[u8]) -> Result<Capture, String> {
                         c.bytes[old].allocated = c.bytes[old].allocated.saturating_sub(w);
                         c.bytes[old].allocations = c.bytes[old].allocations.saturating_sub(n);
                         c.bytes[new].allocated += w;
-                        c.bytes[new].allocations += n;
+                        c.bytes[new].allocations = c.bytes[new].allocations.saturating_add(n);
                         live_by_stack[old] -= w;
                         live_by_stack[new] += w;
                         for (snap, taken) in [&mut peak_snapshot, &mut exit_snapshot].into_iter().flatten() {

@@ -11,6 +11,8 @@
 
 pub mod capture;
 mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod report;
 
 use std::ffi::OsString;
@@ -237,8 +239,13 @@ pub fn describe_exit(exit: Option<ExitInfo>) -> String {
 /// Reads a saved report (`tachy mem -o FILE`).
 pub fn load(path: &Path) -> Result<MemReport, MemError> {
     let bytes = std::fs::read(path).map_err(|source| MemError::Read { path: path.into(), source })?;
+    parse(path, &bytes)
+}
+
+/// Parses and checks a saved report's bytes (`path` only names the file in messages).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<MemReport, MemError> {
     let bad = |reason: String| MemError::BadReport { path: path.into(), reason };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(MEM_SCHEMA) => {}
         Some(other) => return Err(bad(format!("schema '{other}', expected '{MEM_SCHEMA}'"))),
@@ -249,6 +256,18 @@ pub fn load(path: &Path) -> Result<MemReport, MemError> {
         if s.frames.iter().any(|f| *f as usize >= report.frames.len()) {
             return Err(bad(format!("stack {i} names a frame that does not exist")));
         }
+    }
+    fn overflows(mut values: impl Iterator<Item = u64>) -> bool {
+        values.try_fold(0u64, u64::checked_add).is_none()
+    }
+    if overflows(report.stacks.iter().map(|s| s.peak_bytes))
+        || overflows(report.stacks.iter().map(|s| s.allocated_bytes))
+        || overflows(report.stacks.iter().map(|s| s.leaked_bytes))
+        || [&report.peak_sites, &report.allocated_sites, &report.leak_sites, &report.import_sites]
+            .into_iter()
+            .any(|sites| overflows(sites.iter().map(|s| s.bytes)))
+    {
+        return Err(bad("its byte counts add up to more than 2^64".into()));
     }
     for site in report.peak_sites.iter().chain(&report.allocated_sites).chain(&report.leak_sites) {
         if site.stack as usize >= report.stacks.len() {

@@ -178,10 +178,11 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
                 stacks.len() - 1
             });
             let s = &mut stacks[idx];
-            s.peak_bytes += bytes.peak;
-            s.allocated_bytes += bytes.allocated;
-            s.leaked_bytes += bytes.leaked;
-            s.allocations += bytes.allocations;
+            // Saturating: the figures come from capture files.
+            s.peak_bytes = s.peak_bytes.saturating_add(bytes.peak);
+            s.allocated_bytes = s.allocated_bytes.saturating_add(bytes.allocated);
+            s.leaked_bytes = s.leaked_bytes.saturating_add(bytes.leaked);
+            s.allocations = s.allocations.saturating_add(bytes.allocations);
         }
         if c.truncated || !c.complete {
             notes.push(format!(
@@ -206,7 +207,7 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
     let mut events: Vec<(u64, usize, u64, u64)> = Vec::new();
     for (i, c) in captures.iter().enumerate() {
         let off = offset_us(c);
-        events.extend(c.counters.iter().map(|k| (k.t_us + off, i, k.live, k.rss)));
+        events.extend(c.counters.iter().map(|k| (k.t_us.saturating_add(off), i, k.live, k.rss)));
     }
     events.sort_unstable_by_key(|e| e.0);
     let mut current = vec![(0u64, 0u64); captures.len()];
@@ -215,8 +216,8 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
         current[i] = (live, rss);
         timeline.push(MemPoint {
             t_secs: t as f64 / 1e6,
-            traced_bytes: current.iter().map(|c| c.0).sum(),
-            rss_bytes: current.iter().map(|c| c.1).sum(),
+            traced_bytes: current.iter().fold(0u64, |sum, c| sum.saturating_add(c.0)),
+            rss_bytes: current.iter().fold(0u64, |sum, c| sum.saturating_add(c.1)),
         });
     }
     let (mut rss_peak, mut rss_at) =
@@ -253,8 +254,8 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
     }
     let leak_sites = sites(&frames, &stacks, View::Leaked);
     let import_sites = sites(&frames, &stacks, View::KeptByImports);
-    let leaked_bytes = stacks.iter().map(|s| s.leaked_bytes).sum();
-    let kept_by_imports_bytes = stacks.iter().map(|s| s.kept_by_imports_bytes).sum();
+    let leaked_bytes = stacks.iter().fold(0u64, |sum, s| sum.saturating_add(s.leaked_bytes));
+    let kept_by_imports_bytes = stacks.iter().fold(0u64, |sum, s| sum.saturating_add(s.kept_by_imports_bytes));
     let mut budgets = Vec::new();
     for (name, limit, measured) in [("max-peak", run.max_peak, traced_peak), ("max-leak", run.max_leak, leaked_bytes)] {
         if let Some(limit) = limit {
@@ -298,9 +299,9 @@ pub fn build(captures: &[Capture], run: &RunFacts) -> MemReport {
         sample_bytes: main.sample_bytes,
         peak: Peak { traced_bytes: traced_peak, traced_at_secs: traced_at, rss_bytes: rss_peak, rss_at_secs: rss_at },
         totals: Totals {
-            allocations: captures.iter().map(|c| c.allocations).sum(),
-            allocated_bytes: captures.iter().map(|c| c.allocated_bytes).sum(),
-            samples: captures.iter().map(|c| c.samples).sum(),
+            allocations: captures.iter().fold(0u64, |sum, c| sum.saturating_add(c.allocations)),
+            allocated_bytes: captures.iter().fold(0u64, |sum, c| sum.saturating_add(c.allocated_bytes)),
+            samples: captures.iter().fold(0u64, |sum, c| sum.saturating_add(c.samples)),
         },
         frames,
         stacks,

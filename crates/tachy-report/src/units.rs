@@ -51,10 +51,10 @@ pub fn parse_size_written(s: &str) -> Result<Size, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("'{s}' is not a duration"))
+        return match Duration::try_from_secs_f64(secs) {
+            Ok(d) => Ok(d),
+            Err(_) if secs.is_finite() && secs > 0.0 => Err(format!("'{s}' is too long a duration")),
+            Err(_) => Err(format!("'{s}' is not a duration")),
         };
     }
     humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 3s or 500ms ({e})"))
@@ -80,7 +80,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     if !(n.is_finite() && n >= 0.0) {
         return Err(format!("'{s}' is not a size"));
     }
-    Ok((n * factor).round() as u64)
+    let bytes = (n * factor).round();
+    // 2^64: the first size a u64 cannot hold (`as` would silently saturate to it).
+    if bytes >= 18_446_744_073_709_551_616.0 {
+        return Err(format!("'{s}' is too large a size"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Parses `5%` or `0.5 %` into a number of percent (the `%` is required).

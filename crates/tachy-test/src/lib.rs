@@ -1,6 +1,7 @@
 //! Test support shared by tachy's integration tests: the built binary, the real Python
 //! interpreter (never a slow pyenv shim), fixture paths and snapshot redaction.
 
+pub mod fuzz;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

@@ -443,6 +443,31 @@ fn ctrl_c_prints_and_exports_what_was_collected() {
 }
 
 #[test]
+fn sigterm_is_handled_like_ctrl_c() {
+    // `kill PID`, a CI runner cancelling a job, a container stopping: SIGTERM used to kill
+    // tachy outright (exit by signal, nothing written) although it is handled like Ctrl-C.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("counter");
+    let export = dir.path().join("partial.json");
+    std::fs::write(&export, "stale").unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tachy"))
+        .args(["bench", "--runs", "10000", "--export-json"])
+        .arg(&export)
+        .arg(format!("sleep 0.02; echo x >> {}", sh_quote(&counter)))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(tachy_test::wait_for_lines(&counter, 3, std::time::Duration::from_secs(120)), "runs never completed");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(v["interrupted"], true);
+}
+
+#[test]
 fn a_double_ctrl_c_still_prints_and_exports_the_runs() {
     // GNU `timeout -s INT` and an impatient double Ctrl-C deliver two signals: only a third
     // may lose the results.

@@ -269,7 +269,7 @@ fn timeline(out: &mut String, report: &LoadReport) {
     let _ = writeln!(out, "    p99     {}  max {}", sparkline(&p99, 0.0, max(&p99)), latency(max(&p99)));
     if points.iter().any(|p| p.errors > 0) {
         let e = mean(|p| p.errors as f64);
-        let total: u64 = points.iter().map(|p| p.errors).sum();
+        let total = points.iter().fold(0u64, |sum, p| sum.saturating_add(p.errors));
         let _ = writeln!(out, "    errors  {}  {} in all", sparkline(&e, 0.0, max(&e)), count(total));
     }
     if report.run.model == LoadModel::Closed && points.iter().any(|p| p.connections != points[0].connections) {

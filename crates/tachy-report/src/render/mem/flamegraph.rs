@@ -28,7 +28,8 @@ pub fn collapsed(report: &MemReport, view: MemView) -> String {
             .map(|label| label.replace([';', '\n', '\r'], ","))
             .collect();
         let key = if names.is_empty() { "(no Python frame)".to_string() } else { names.join(";") };
-        *lines.entry(key).or_default() += value;
+        let line = lines.entry(key).or_default();
+        *line = line.saturating_add(value);
     }
     let mut out = String::new();
     for (stack, value) in lines {
@@ -43,7 +44,7 @@ pub fn flamegraph(report: &MemReport, view: MemView) -> Result<Vec<u8>, MemRende
     if lines.is_empty() {
         return Err(MemRenderError::Empty(format!("no allocation sampled for this view ({})", view.describe())));
     }
-    let total: u64 = report.stacks.iter().map(|s| view.bytes(s)).sum();
+    let total = report.stacks.iter().fold(0u64, |sum, s| sum.saturating_add(view.bytes(s)));
     let mut opts = Options::default();
     opts.title = format!("tachy mem: {}", super::command_line(&report.command));
     let how = if report.sample_bytes == 0 { "exact" } else { "estimated from samples" };

@@ -22,7 +22,7 @@ fn profile(report: &MemReport, view: MemView, name: &str) -> Sampled<'static, u6
         ));
         weights.push(w);
     }
-    let total = weights.iter().sum();
+    let total = weights.iter().fold(0u64, |sum, &w| sum.saturating_add(w));
     Sampled::new(name.to_string(), "bytes", (0, total), samples, weights)
 }
 

@@ -135,7 +135,7 @@ fn sites(out: &mut String, report: &MemReport, title: &str, sites: &[Site], stac
         let _ = writeln!(out, "  {title}: no allocation sampled\n");
         return;
     }
-    let total: u64 = sites.iter().map(|s| s.bytes).sum();
+    let total = sites.iter().fold(0u64, |sum, s| sum.saturating_add(s.bytes));
     let what = if report.sample_bytes == 0 { "" } else { "estimated, " };
     let _ = writeln!(out, "  {title} ({what}{} in {}):", bytes(total), plural(sites.len() as u64, "site"));
     table(out, report, &sites[..sites.len().min(TOP_SITES)], stacks, paint);
@@ -192,7 +192,7 @@ fn more(out: &mut String, sites: &[Site]) {
             out,
             "    … and {} ({})",
             plural(rest.len() as u64, "more site"),
-            bytes(rest.iter().map(|s| s.bytes).sum())
+            bytes(rest.iter().fold(0u64, |sum, s| sum.saturating_add(s.bytes)))
         );
     }
 }

@@ -57,7 +57,7 @@ pub fn render(profile: &Profile) -> Result<Vec<u8>, ProfileRenderError> {
         last_ts[ti] = ts;
     }
     for (ti, current) in open.iter_mut().enumerate() {
-        let end = last_ts[ti] + interval_us;
+        let end = last_ts[ti].saturating_add(interval_us);
         while let Some((fr, begin)) = current.pop() {
             event(&mut out, fr, begin, end, ids[ti])?;
         }

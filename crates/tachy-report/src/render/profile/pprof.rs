@@ -259,7 +259,10 @@ pub fn build(profile: &Profile) -> PprofProfile {
             }
             Sample {
                 location_id: s.frames.iter().rev().map(|&f| u64::from(f) + 1).collect(),
-                value: vec![s.count as i64, s.count as i64 * period],
+                value: {
+                    let count = i64::try_from(s.count).unwrap_or(i64::MAX);
+                    vec![count, count.saturating_mul(period)]
+                },
                 label: labels,
             }
         })
