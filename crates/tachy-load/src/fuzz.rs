@@ -60,6 +60,7 @@ fn report_seed() -> Vec<u8> {
         limit: 200.0,
         unit: "ms".into(),
         passed: true,
+        implicit: false,
     }];
     render::json(&r).expect("serialisable").into_bytes()
 }
