@@ -536,8 +536,10 @@ fn mock_markdown_gate_snapshot() {
 fn cpu_metric_compares_cpu_time_not_waiting() {
     let dir = tempfile::tempdir().unwrap();
     let busy = dir.path().join("busy.py");
-    std::fs::write(&busy, "sum(range(2_000_000))\n").unwrap();
-    let sleeper = "sleep 0.5";
+    // A few ms of CPU against a second of sleep: on a loaded machine the busy program may take
+    // several times its CPU time in wall time, still far below the sleeper's second.
+    std::fs::write(&busy, "sum(range(300_000))\n").unwrap();
+    let sleeper = "sleep 1";
     let verdict = |metric: &str| {
         let out = tachy()
             .args(["bench", "--json", "--runs", "8", "--metric", metric, "-n", "sleeper", "-n", "busy", sleeper])

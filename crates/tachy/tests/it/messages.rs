@@ -195,8 +195,11 @@ fn non_utf8_script_and_output_names_are_kept_as_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let name = |s: &[u8]| dir.path().join(std::ffi::OsStr::from_bytes(s));
     let script = name(b"s\xfe.py");
-    std::fs::write(&script, "import time\nt = time.time()\nwhile time.time() - t < 0.3:\n    sum(range(1000))\n")
-        .unwrap();
+    std::fs::write(
+        &script,
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5:\n    sum(range(1000))\n",
+    )
+    .unwrap();
     let out = name(b"q\xfe.json");
     let res = tachy()
         .args(["profile", "-q", "-f", "flamegraph", "-o"])

@@ -548,7 +548,7 @@ fn bad_input_is_one_error_line() {
         (vec!["--pid", &me, "--alert", "foo>1"], vec!["foo>1", "unknown metric", "accepted:", "cpu>PCT"]),
         (vec!["--pid", &me, "--alert", "rss"], vec!["'rss'", "accepted:", "operators"]),
         (vec![], vec!["nothing to watch", "--pid"]),
-        (vec!["--", "tachy-no-such-command-xyz"], vec!["tachy-no-such-command-xyz", "command not found"]),
+        (vec!["--", "tachy-no-such-command-xyz"], vec!["tachy-no-such-command-xyz", "not found on PATH"]),
     ];
     for (args, needles) in cases {
         let out = watch(&args);
