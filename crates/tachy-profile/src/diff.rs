@@ -153,7 +153,9 @@ fn changes(before: &Side, after: &Side, total: bool, testable: bool, n: usize) -
         (h.iter().sum(), h)
     }
     let tested: Vec<bool> = (0..n)
-        .map(|i| testable && counts(before, total, i).0 + counts(after, total, i).0 >= MIN_FUNCTION_SAMPLES)
+        .map(|i| {
+            testable && counts(before, total, i).0.saturating_add(counts(after, total, i).0) >= MIN_FUNCTION_SAMPLES
+        })
         .collect();
     let m = tested.iter().filter(|&&t| t).count();
     let level = bonferroni_level(CONFIDENCE, m);
@@ -235,7 +237,7 @@ pub fn diff(before: &Profile, after: &Profile, fail_if_grows: Option<f64>) -> Pr
     let (self_changes, self_tested) = changes(&b, &a, false, testable, n);
     let (total_changes, total_tested) = changes(&b, &a, true, testable, n);
     let mut out: Vec<DiffRow> = (0..n)
-        .filter(|&i| total_changes[i].samples_before + total_changes[i].samples_after > 0)
+        .filter(|&i| total_changes[i].samples_before.saturating_add(total_changes[i].samples_after) > 0)
         .map(|i| {
             let (function, file) = fns.names[i].clone();
             let (l1, l2) = fns.lines[i];
@@ -274,7 +276,7 @@ pub fn diff(before: &Profile, after: &Profile, fail_if_grows: Option<f64>) -> Pr
                     r.file,
                     r.line,
                     s.delta * 100.0,
-                    s.samples_before + s.samples_after
+                    s.samples_before.saturating_add(s.samples_after)
                 )),
                 _ => {}
             }
