@@ -233,7 +233,7 @@ fn a_slowed_function_fails_tachy_compare() {
     assert!(dir.path().join(".tachy/baselines/main.json").exists());
 
     // The same code passes a generous gate.
-    let out = run(&["--tachy-compare", "main", "--tachy-max-regression", "200%"], &fast);
+    let out = run(&["--tachy-compare", "main", "--tachy-metric", "cpu", "--tachy-max-regression", "200%"], &fast);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Baseline 'main'"), "{}", text(&out));
 
