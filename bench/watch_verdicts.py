@@ -20,16 +20,18 @@ Everything started here is stopped at the end (try/finally). Exit 0 when every r
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+# Process helpers shared with the other watch benchmark (same folder): every process started
+# through `spawn` is in `STARTED`, stopped in `main`'s finally.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from watch_check import STARTED, free_port, spawn, stop  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STARTED = []  # every process started here, stopped in `main`'s finally
 
 APP = '''
 import hashlib
@@ -82,32 +84,6 @@ while time.monotonic() - start < seconds:
     kept.append(piece)
     k += 1
 '''
-
-
-def spawn(cmd, **kw):
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    p = subprocess.Popen(cmd, **kw)
-    STARTED.append(p)
-    return p
-
-
-def stop(p, sig=signal.SIGTERM, limit=10):
-    """Signals `p` (when still running) and reaps it, killing it past `limit` seconds."""
-    if p.poll() is None:
-        try:
-            p.send_signal(sig)
-            p.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        except ProcessLookupError:
-            pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url, limit=30):
