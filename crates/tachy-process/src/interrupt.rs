@@ -24,8 +24,14 @@ static CURRENT_GROUP: Mutex<Option<i32>> = Mutex::new(None);
 
 /// Error installing the signal handler.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot install the Ctrl-C handler: {0}")]
-pub struct InstallError(#[from] ctrlc::Error);
+pub enum InstallError {
+    /// The handler thread could not be set up.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Ctrlc(#[from] ctrlc::Error),
+    /// The in-signal flag could not be registered.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Flag(#[from] std::io::Error),
+}
 
 /// Installs the handler. Call once, early, from the binary.
 pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
@@ -41,6 +47,14 @@ pub fn install(on_repeat: fn()) -> Result<(), InstallError> {
         // is killed again in case it was started in between.
         kill_current_group();
     })?;
+    // The handler above runs on a thread, a moment after the signal; a program killed by the
+    // same Ctrl-C (a terminal signals the whole group) may be reaped before it runs. The flag
+    // is therefore also set in the signal handler itself (chained before ctrlc's), so whoever
+    // sees the program die of the Ctrl-C also sees the run interrupted.
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the action only stores to an atomic, which is async-signal-safe.
+        unsafe { signal_hook_registry::register(signal, || INTERRUPTED.store(true, Ordering::SeqCst)) }?;
+    }
     Ok(())
 }
 

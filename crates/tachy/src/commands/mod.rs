@@ -28,19 +28,6 @@ pub mod watch;
 /// `None` for it.
 /// `gate_failed` names the failed gate (`a budget failed`), for that line.
 pub(crate) fn launched_verdict(interrupted: bool, program: Option<String>, gate_failed: Option<&str>) -> ExitStatus {
-    // A Ctrl-C at the terminal (or `timeout -s INT` to the group) reaches the program too, and
-    // the program can die of it before tachy's handler thread has marked the run as
-    // interrupted: give the handler a moment before calling the program's end a failure.
-    let mut interrupted = interrupted;
-    if program.is_some() && !interrupted {
-        for _ in 0..20 {
-            if tachy_process::interrupt::interrupted() {
-                interrupted = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-    }
     let status = launched_status(interrupted, program.is_some(), gate_failed.is_some());
     if let (ExitStatus::Error, Some(how)) = (status, program) {
         let gate = gate_failed.map(|g| format!(", and {g}")).unwrap_or_default();
