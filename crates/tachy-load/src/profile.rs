@@ -92,6 +92,7 @@ impl ServerProfiler {
             threads_per_round: 0.0,
             top: Vec::new(),
             notes: Vec::new(),
+            write_error: None,
         };
         let outcome = match self.thread.join() {
             Ok(Ok(o)) => o,
@@ -110,6 +111,7 @@ impl ServerProfiler {
         sp.samples = total;
         if let Err(e) = tachy_profile::store::save(&profile, &self.out) {
             sp.notes.push(format!("cannot write the profile: {e}"));
+            sp.write_error = Some(e.to_string());
         }
         sp.threads_per_round = threads_per_round(&profile.timeline.offsets_us);
         if sp.view != ProfileView::GilHolder && sp.threads_per_round >= SEVERAL_THREADS {

@@ -390,6 +390,9 @@ pub struct ServerProfile {
     pub top: Vec<ProfileLine>,
     /// Problems while profiling (the load still ran).
     pub notes: Vec<String>,
+    /// Why the profile could not be written to `path` (absent when it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_error: Option<String>,
 }
 
 /// Which threads a server profile samples.

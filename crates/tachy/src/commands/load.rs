@@ -42,8 +42,8 @@ pub fn run(args: LoadArgs, quiet: bool) -> Result<ExitStatus> {
     if let Some(sp) = &report.server_profile
         && sp.samples > 0
     {
-        match sp.notes.iter().find(|n| n.starts_with("cannot write the profile")) {
-            Some(note) => profile_failed = Some(format!("server profile {}: {note}", sp.path)),
+        match &sp.write_error {
+            Some(e) => profile_failed = Some(format!("server profile {}: cannot write the profile: {e}", sp.path)),
             None => printer::info(
                 quiet || args.output.json,
                 &format!("server profile written to {} (view it with `tachy profile show {}`)", sp.path, sp.path),

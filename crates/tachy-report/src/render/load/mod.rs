@@ -377,6 +377,7 @@ pub(crate) mod fixture {
         r.server_profile = Some(ServerProfile {
             pid: 4242,
             path: "server-profile.json".into(),
+            write_error: None,
             samples: 7_380,
             view: ProfileView::RunningThreads,
             threads_per_round: 2.4,
