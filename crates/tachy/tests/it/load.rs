@@ -592,18 +592,9 @@ fn load_ctrl_c_prints_partial_results() {
 
 #[test]
 fn load_profile_pid_samples_the_python_server() {
-    let mut server = std::process::Command::new(tachy_test::python())
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
-        .current_dir(fixture(""))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let server = Kill(server);
+    let (server, line) = python_server(&["-m", "http.server", "0", "--bind", "127.0.0.1"]);
+    let pid = server.0.id();
     // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
-    let line = lines.next().expect("python http.server prints its address").unwrap();
     let port: u16 = line
         .split_whitespace()
         .skip_while(|w| *w != "port")
@@ -640,16 +631,9 @@ fn load_profile_pid_gil_samples_only_the_gil_holder_of_a_threaded_server() {
     // The handler sleeps (GIL released), hashes 4 MB (C code, GIL released) and loops in
     // Python (GIL held). Sampling every running thread blames whatever the threads sit in;
     // with --gil only the loop holds the GIL long enough to be seen.
-    let mut server = std::process::Command::new(tachy_test::python())
-        .args(["-u", fixture("threaded_server.py").to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let server = Kill(server);
-    let port: u16 = lines.next().expect("the server prints its port").unwrap().trim().parse().unwrap();
+    let (server, line) = python_server(&[fixture("threaded_server.py").to_str().unwrap()]);
+    let pid = server.0.id();
+    let port: u16 = line.trim().parse().expect("the server prints its port");
     let dir = tempfile::tempdir().unwrap();
     let prof = dir.path().join("p.json");
     let url = format!("http://127.0.0.1:{port}/");
@@ -778,6 +762,23 @@ fn sizes_that_cannot_be_served_and_header_injection_are_refused() {
     assert_fails_with(&load(&[&server.url("/"), "--rate", "1e12", "-d", "1s"]), "cannot be generated");
     assert_fails_with(&load(&[&server.url("/"), "-n", "1", "-H", "X: a\r\nInjected: 1"]), "control character");
     assert_eq!(server.requests_seen(), 0, "nothing was sent");
+}
+
+/// Starts `python -u ARGS` in the fixtures folder and returns it (killed when dropped) with the
+/// first line it printed.
+fn python_server(args: &[&str]) -> (Kill, String) {
+    let mut server = std::process::Command::new(tachy_test::python())
+        .arg("-u")
+        .args(args)
+        .current_dir(fixture(""))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let server = Kill(server);
+    let line = lines.next().expect("the server prints its address").unwrap();
+    (server, line)
 }
 
 /// Kills a Python server started by a test however the test ends.
